@@ -1,0 +1,130 @@
+"""List pages for both API generations, on a keyset cursor.
+
+`PageToken` is an opaque, signed cursor naming the row a page starts after (or, going back,
+before), so a deep page costs one indexed range scan, exactly like the first. `Page` is only
+echoed back as client state, as Twilio documents it.
+"""
+
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from django.core import signing
+
+from marketplace.api import params
+from marketplace.api.formats import absolute_url
+from marketplace.errors import InvalidParameter
+
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 1000
+_SALT = "marketplace.page-token"
+_PAGING_PARAMS = {"Page", "PageSize", "PageToken"}
+
+
+def make_token(direction, key):
+    return "PT" + signing.dumps([direction, key], salt=_SALT, compress=False)
+
+
+def read_token(token):
+    try:
+        if not token.startswith("PT"):
+            raise signing.BadSignature
+        direction, key = signing.loads(token[2:], salt=_SALT)
+        if direction not in ("n", "p") or not isinstance(key, int):
+            raise signing.BadSignature
+    except (signing.BadSignature, ValueError, TypeError):
+        raise InvalidParameter("Parameter 'PageToken' is not a page token this API issued", param="PageToken")
+    return direction, key
+
+
+@dataclass
+class Page:
+    rows: list
+    number: int
+    size: int
+    next_token: str | None
+    previous_token: str | None
+
+
+def page_of(request, queryset):
+    """One page of `queryset` (ordered by id) as the request's paging parameters ask."""
+    query = request.query_params
+    size = params.integer(query, "PageSize", minimum=1, maximum=MAX_PAGE_SIZE, default=DEFAULT_PAGE_SIZE)
+    number = params.integer(query, "Page", minimum=0, default=0)
+    token = params.string(query, "PageToken")
+    if token:
+        direction, key = read_token(token)
+    elif number > 0:
+        raise InvalidParameter(
+            "Parameter 'Page' above 0 needs the 'PageToken' given in next_page_url", param="Page"
+        )
+    else:
+        direction, key = "n", None
+
+    if direction == "n":
+        qs = queryset.order_by("id")
+        if key is not None:
+            qs = qs.filter(id__gt=key)
+        rows = list(qs[: size + 1])
+        has_more_after, has_more_before = len(rows) > size, key is not None
+        rows = rows[:size]
+    else:
+        rows = list(queryset.filter(id__lt=key).order_by("-id")[: size + 1])
+        has_more_before, has_more_after = len(rows) > size, True
+        rows = list(reversed(rows[:size]))
+
+    next_token = make_token("n", rows[-1].id) if rows and has_more_after else None
+    previous_token = make_token("p", rows[0].id) if rows and has_more_before and number > 0 else None
+    return Page(rows, number, size, next_token, previous_token)
+
+
+def _page_path(request, path, page, number, token):
+    # Keep the caller's filters, replace the paging parameters.
+    pairs = [(k, v) for k, vs in request.query_params.lists() if k not in _PAGING_PARAMS for v in vs]
+    pairs += [("PageSize", page.size), ("Page", number)]
+    if token:
+        pairs.append(("PageToken", token))
+    return f"{path}?{urlencode(pairs)}"
+
+
+def v1_list(request, queryset, *, key, path, render):
+    """The v1 envelope: `{key: [...], "meta": {...}}` with absolute URLs."""
+    page = page_of(request, queryset)
+    current_token = params.string(request.query_params, "PageToken")
+
+    def link(number, token):
+        return absolute_url(_page_path(request, path, page, number, token))
+
+    return {
+        key: [render(row) for row in page.rows],
+        "meta": {
+            "page": page.number,
+            "page_size": page.size,
+            "first_page_url": link(0, None),
+            "previous_page_url": link(page.number - 1, page.previous_token) if page.previous_token else None,
+            "url": link(page.number, current_token),
+            "next_page_url": link(page.number + 1, page.next_token) if page.next_token else None,
+            "key": key,
+        },
+    }
+
+
+def v2010_list(request, queryset, *, key, path, render):
+    """The 2010 envelope: relative `*_uri` fields, `start` and `end`."""
+    page = page_of(request, queryset)
+    current_token = params.string(request.query_params, "PageToken")
+
+    def link(number, token):
+        return _page_path(request, path, page, number, token)
+
+    start = page.number * page.size
+    return {
+        key: [render(row) for row in page.rows],
+        "first_page_uri": link(0, None),
+        "previous_page_uri": link(page.number - 1, page.previous_token) if page.previous_token else None,
+        "next_page_uri": link(page.number + 1, page.next_token) if page.next_token else None,
+        "page": page.number,
+        "page_size": page.size,
+        "start": start,
+        "end": start + max(len(page.rows) - 1, 0),
+        "uri": link(page.number, current_token),
+    }
