@@ -1,0 +1,108 @@
+import hashlib
+import hmac
+import secrets
+
+from django.conf import settings
+from django.db import models
+
+from marketplace.sids import SidField
+
+
+def new_auth_token():
+    return secrets.token_hex(16)
+
+
+def hash_secret(secret: str) -> str:
+    # API key secrets are 32 random bytes: a fast hash is as strong as a slow one here.
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class Account(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active"
+        SUSPENDED = "suspended"
+        CLOSED = "closed"
+
+    sid = SidField("AC")
+    friendly_name = models.CharField(max_length=255)
+    # Kept retrievable (not hashed): it keys the HMAC signatures the platform computes
+    # for the publisher's requests and the customer's webhooks, as Twilio's does.
+    auth_token = models.CharField(max_length=64, default=new_auth_token)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    is_publisher = models.BooleanField(default=False)
+    date_created = models.DateTimeField(auto_now_add=True)
+    date_updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self):
+        return f"{self.friendly_name} ({self.sid})"
+
+    @property
+    def is_active(self):
+        return self.status == self.Status.ACTIVE
+
+    def check_auth_token(self, candidate: str) -> bool:
+        return hmac.compare_digest(self.auth_token.encode(), candidate.encode())
+
+
+class ApiKey(models.Model):
+    sid = SidField("SK")
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="api_keys")
+    friendly_name = models.CharField(max_length=255, blank=True)
+    secret_hash = models.CharField(max_length=64)
+    date_created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self):
+        return f"{self.friendly_name or 'API key'} ({self.sid})"
+
+    def check_secret(self, candidate: str) -> bool:
+        return hmac.compare_digest(self.secret_hash, hash_secret(candidate))
+
+
+class Membership(models.Model):
+    """A console user belongs to one or more accounts."""
+
+    class Role(models.TextChoices):
+        OWNER = "owner"
+        DEVELOPER = "developer"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.OWNER)
+    date_created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "account"], name="unique_membership")]
+
+    def __str__(self):
+        return f"{self.user} in {self.account.sid}"
+
+
+class IncomingPhoneNumber(models.Model):
+    class Method(models.TextChoices):
+        GET = "GET"
+        POST = "POST"
+
+    sid = SidField("PN")
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="phone_numbers")
+    # E.164; one owner platform-wide, since inbound traffic finds its account by `To`.
+    phone_number = models.CharField(max_length=20, unique=True)
+    friendly_name = models.CharField(max_length=64, blank=True)
+    sms_url = models.URLField(max_length=1000, blank=True)
+    sms_method = models.CharField(max_length=4, choices=Method.choices, default=Method.POST)
+    voice_url = models.URLField(max_length=1000, blank=True)
+    voice_method = models.CharField(max_length=4, choices=Method.choices, default=Method.POST)
+    date_created = models.DateTimeField(auto_now_add=True)
+    date_updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["account", "id"], name="pn_account_id")]
+
+    def __str__(self):
+        return self.phone_number

@@ -1,0 +1,65 @@
+"""Writes on accounts, API keys and phone numbers. Keyword-only, one transaction each."""
+
+import secrets
+
+from django.db import IntegrityError, transaction
+
+from accounts.models import Account, ApiKey, IncomingPhoneNumber, Membership, hash_secret
+from marketplace.errors import Conflict, InvalidParameter
+
+
+@transaction.atomic
+def create_account(*, friendly_name, is_publisher=False, auth_token=None) -> Account:
+    if not friendly_name or not friendly_name.strip():
+        raise InvalidParameter("An account needs a non-empty friendly name", param="FriendlyName")
+    account = Account(friendly_name=friendly_name.strip(), is_publisher=is_publisher)
+    if auth_token:
+        account.auth_token = auth_token
+    account.save()
+    return account
+
+
+@transaction.atomic
+def create_api_key(*, account, friendly_name="") -> tuple[ApiKey, str]:
+    """A new key and its secret; the secret is shown this once and only its hash is kept."""
+    secret = secrets.token_urlsafe(32)
+    key = ApiKey.objects.create(account=account, friendly_name=friendly_name, secret_hash=hash_secret(secret))
+    return key, secret
+
+
+@transaction.atomic
+def add_member(*, account, user, role=Membership.Role.OWNER) -> Membership:
+    membership, _ = Membership.objects.get_or_create(account=account, user=user, defaults={"role": role})
+    return membership
+
+
+_PHONE_FIELDS = ("friendly_name", "sms_url", "sms_method", "voice_url", "voice_method")
+
+
+@transaction.atomic
+def create_phone_number(*, account, phone_number, **fields) -> IncomingPhoneNumber:
+    """Register one of the customer's numbers (E.164, checked by the caller)."""
+    values = {k: v for k, v in fields.items() if k in _PHONE_FIELDS and v is not None}
+    values.setdefault("friendly_name", phone_number)
+    if IncomingPhoneNumber.objects.filter(phone_number=phone_number).exists():
+        raise Conflict(f"Phone number {phone_number} is already registered", param="PhoneNumber")
+    try:
+        with transaction.atomic():
+            return IncomingPhoneNumber.objects.create(account=account, phone_number=phone_number, **values)
+    except IntegrityError:  # a concurrent registration of the same number won
+        raise Conflict(f"Phone number {phone_number} is already registered", param="PhoneNumber")
+
+
+@transaction.atomic
+def update_phone_number(*, phone_number, **fields) -> IncomingPhoneNumber:
+    changed = [k for k, v in fields.items() if k in _PHONE_FIELDS and v is not None]
+    for name in changed:
+        setattr(phone_number, name, fields[name])
+    if changed:
+        phone_number.save(update_fields=changed + ["date_updated"])
+    return phone_number
+
+
+@transaction.atomic
+def delete_phone_number(*, phone_number) -> None:
+    phone_number.delete()
