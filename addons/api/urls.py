@@ -1,0 +1,17 @@
+from django.urls import path
+
+from addons.api import views
+
+urlpatterns = [
+    path("v1/AvailableAddOns", views.AvailableAddOnList.as_view()),
+    path("v1/AvailableAddOns/<str:sid>", views.AvailableAddOnDetail.as_view()),
+    path("v1/AvailableAddOns/<str:listing_sid>/Extensions", views.AvailableAddOnExtensionList.as_view()),
+    path("v1/AvailableAddOns/<str:listing_sid>/Extensions/<str:sid>", views.AvailableAddOnExtensionDetail.as_view()),
+    path("v1/InstalledAddOns", views.InstalledAddOnList.as_view()),
+    path("v1/InstalledAddOns/<str:sid>", views.InstalledAddOnDetail.as_view()),
+    path("v1/InstalledAddOns/<str:installation_sid>/Extensions", views.InstalledAddOnExtensionList.as_view()),
+    path(
+        "v1/InstalledAddOns/<str:installation_sid>/Extensions/<str:sid>",
+        views.InstalledAddOnExtensionDetail.as_view(),
+    ),
+]

@@ -1,0 +1,67 @@
+"""An installation's configuration checked against its version's configuration schema.
+
+One rule for the API and the console: every violation is reported with the field it
+belongs to, so a form can show each error beside its field.
+"""
+
+from jsonschema import Draft7Validator
+
+from marketplace.errors import InvalidConfiguration
+
+
+def violations(schema, configuration):
+    """Every way `configuration` breaks `schema`, as [{"field", "message"}], sorted by field."""
+    properties = schema.get("properties", {})
+    found = []
+    for error in Draft7Validator(schema).iter_errors(configuration):
+        if error.validator == "required":
+            missing = [name for name in error.validator_value if name not in (error.instance or {})]
+            fields = missing or [""]
+        elif error.validator == "additionalProperties":
+            fields = [name for name in error.instance if name not in properties] or [""]
+        else:
+            fields = [str(error.absolute_path[0]) if error.absolute_path else ""]
+        for field in fields:
+            found.append({"field": field, "message": _message(error, field, properties)})
+    return sorted(found, key=lambda v: (v["field"], v["message"]))
+
+
+def _message(error, field, properties):
+    label = properties.get(field, {}).get("name") or field
+    prefix = f"{label} ({field})" if label != field else field
+    if error.validator == "required":
+        return f"{prefix} is required"
+    if error.validator == "additionalProperties":
+        return f"{field} is not a setting of this add-on"
+    if error.validator == "pattern":
+        return f"{prefix} must match the pattern {error.validator_value}"
+    if error.validator == "enum":
+        return f"{prefix} must be one of: {', '.join(map(str, error.validator_value))}"
+    if error.validator == "type":
+        return f"{prefix} must be of type {error.validator_value}"
+    return f"{prefix}: {error.message}" if field else error.message
+
+
+def with_defaults(schema, configuration):
+    """The configuration with the schema's defaults filled in for properties left out."""
+    filled = dict(configuration)
+    for name, spec in schema.get("properties", {}).items():
+        if name not in filled and "default" in spec:
+            filled[name] = spec["default"]
+    return filled
+
+
+def validated_configuration(schema, configuration, *, param="Configuration"):
+    """`configuration` with defaults applied, or InvalidConfiguration naming every violation."""
+    if not isinstance(configuration, dict):
+        raise InvalidConfiguration(f"Parameter '{param}' must be a JSON object", param=param)
+    filled = with_defaults(schema, configuration)
+    found = violations(schema, filled)
+    if found:
+        summary = "; ".join(v["message"] for v in found)
+        raise InvalidConfiguration(
+            f"Parameter '{param}' does not satisfy the add-on's configuration schema: {summary}",
+            param=param,
+            details=found,
+        )
+    return filled

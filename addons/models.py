@@ -1,0 +1,172 @@
+from django.db import models
+
+from accounts.models import Account, IncomingPhoneNumber
+from marketplace.sids import SidField
+
+
+class AddOnType(models.TextChoices):
+    PHONE_NUMBER = "phone_number"
+    MESSAGE_ANALYSIS = "message_analysis"
+    RECORDING_ANALYSIS = "recording_analysis"
+
+
+class PricingModel(models.TextChoices):
+    PER_USE = "per_use"
+    PER_SUCCESS = "per_success"
+    PER_MINUTE = "per_minute"
+    MANUAL = "manual"
+
+
+# The integration points: extension unique_name -> (product_name, friendly_name).
+INTEGRATION_POINTS = {
+    "lookups": ("Lookups", "Lookups"),
+    "incoming-sms": ("Programmable Messaging", "Incoming SMS"),
+    "incoming-voice": ("Programmable Voice", "Incoming Voice Call"),
+    "recordings": ("Programmable Voice", "Recording Analysis"),
+}
+
+class Listing(models.Model):
+    """An add-on as the catalog shows it (Twilio's AvailableAddOn, XB)."""
+
+    class State(models.TextChoices):
+        DRAFT = "draft"
+        MARKETING_PREVIEW = "marketing_preview"
+        PRIVATE_BETA = "private_beta"
+        ACTIVE = "active"
+        SUSPENDED = "suspended"
+        RETIRED = "retired"
+
+    sid = SidField("XB")
+    publisher = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="listings")
+    unique_name = models.SlugField(max_length=64, unique=True)
+    friendly_name = models.CharField(max_length=255)
+    description = models.TextField(blank=True)
+    type = models.CharField(max_length=32, choices=AddOnType.choices)
+    pricing_type = models.CharField(max_length=16, choices=PricingModel.choices)
+    state = models.CharField(max_length=32, choices=State.choices, default=State.DRAFT, db_index=True)
+    beta_accounts = models.ManyToManyField(Account, blank=True, related_name="beta_listings")
+    # The version new installations get; older installations stay pinned to theirs.
+    latest_version = models.ForeignKey(
+        "ListingVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    date_created = models.DateTimeField(auto_now_add=True)
+    date_updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self):
+        return self.unique_name
+
+
+class ListingVersion(models.Model):
+    """What changes per release (XC): schemas, the publisher endpoint, pricing."""
+
+    sid = SidField("XC")
+    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    configuration_schema = models.JSONField(default=dict)
+    request_validation_schema = models.JSONField(null=True, blank=True)
+    response_validation_schema = models.JSONField(null=True, blank=True)
+    endpoint = models.JSONField()
+    pricing = models.JSONField()
+    runtime_fields = models.JSONField(default=list, blank=True)
+    extensions = models.ManyToManyField("Extension", related_name="versions")
+    # The manifest as imported (defaults filled in), for the publisher's own reference.
+    manifest = models.JSONField()
+    date_created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["listing", "number"], name="unique_listing_version")]
+
+    def __str__(self):
+        return f"{self.listing.unique_name} v{self.number}"
+
+
+class Extension(models.Model):
+    """An integration point a listing supports (XF)."""
+
+    sid = SidField("XF")
+    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="extensions")
+    unique_name = models.CharField(max_length=32)
+    product_name = models.CharField(max_length=64)
+    friendly_name = models.CharField(max_length=255)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["listing", "unique_name"], name="unique_listing_extension")]
+
+    def __str__(self):
+        return f"{self.listing.unique_name}/{self.unique_name}"
+
+
+class BillableItem(models.Model):
+    """An item a manual-pricing publisher reports usage against (BI); stable across versions."""
+
+    sid = SidField("BI")
+    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="billable_items")
+    name = models.CharField(max_length=128)
+    date_created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["listing", "name"], name="unique_billable_item")]
+
+    def __str__(self):
+        return f"{self.listing.unique_name}:{self.name}"
+
+
+class InstalledAddOn(models.Model):
+    """An account's installation of a listing, pinned to a version (XE; its install is XD)."""
+
+    sid = SidField("XE")
+    install_sid = SidField("XD")
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="installed_add_ons")
+    listing = models.ForeignKey(Listing, on_delete=models.PROTECT, related_name="installations")
+    version = models.ForeignKey(ListingVersion, on_delete=models.PROTECT, related_name="installations")
+    unique_name = models.CharField(max_length=64)
+    configuration = models.JSONField(default=dict)
+    terms_accepted_at = models.DateTimeField()
+    date_created = models.DateTimeField(auto_now_add=True)
+    date_updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "unique_name"], name="unique_installation_name"),
+        ]
+        indexes = [models.Index(fields=["account", "id"], name="xe_account_id")]
+
+    def __str__(self):
+        return f"{self.unique_name} ({self.sid})"
+
+
+class InstalledExtension(models.Model):
+    """Whether one integration point of an installation is switched on."""
+
+    installation = models.ForeignKey(InstalledAddOn, on_delete=models.CASCADE, related_name="installed_extensions")
+    extension = models.ForeignKey(Extension, on_delete=models.PROTECT, related_name="+")
+    enabled = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["installation", "extension"], name="unique_installed_extension"),
+        ]
+
+
+class Assignment(models.Model):
+    """An installation assigned to a phone number (Twilio's AssignedAddOn)."""
+
+    phone_number = models.ForeignKey(IncomingPhoneNumber, on_delete=models.CASCADE, related_name="assignments")
+    installation = models.ForeignKey(InstalledAddOn, on_delete=models.CASCADE, related_name="assignments")
+    date_created = models.DateTimeField(auto_now_add=True)
+    date_updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["phone_number", "installation"], name="unique_assignment"),
+        ]
+        indexes = [models.Index(fields=["phone_number", "id"], name="assignment_pn_id")]

@@ -1,0 +1,70 @@
+"""Reads on the catalog and installations: what an account may see, and nothing else."""
+
+from django.db.models import Q
+
+from addons.models import Assignment, Extension, InstalledAddOn, InstalledExtension, Listing
+from marketplace.errors import NotFound
+
+
+def available_listings(account):
+    """Listings this account may install: active ones, and private betas it is allowed into."""
+    beta_ids = Listing.beta_accounts.through.objects.filter(account_id=account.id).values("listing_id")
+    return Listing.objects.filter(latest_version__isnull=False).filter(
+        Q(state=Listing.State.ACTIVE) | Q(state=Listing.State.PRIVATE_BETA, id__in=beta_ids)
+    ).select_related("latest_version")
+
+
+def available_listing(account, sid, *, param=None):
+    listing = available_listings(account).filter(sid=sid).first()
+    if listing is None:
+        what = f"Parameter '{param}': " if param else ""
+        raise NotFound(f"{what}AvailableAddOn {sid} was not found", param=param)
+    return listing
+
+
+def available_extensions(listing):
+    """The integration points of the listing's current version."""
+    return Extension.objects.filter(versions=listing.latest_version_id)
+
+
+def available_extension(listing, sid):
+    extension = available_extensions(listing).filter(sid=sid).first()
+    if extension is None:
+        raise NotFound(f"Extension {sid} was not found")
+    return extension
+
+
+def installations(account):
+    return InstalledAddOn.objects.filter(account=account).select_related("listing", "account")
+
+
+def installation(account, sid, *, param=None):
+    found = installations(account).filter(sid=sid).first()
+    if found is None:
+        what = f"Parameter '{param}': " if param else ""
+        raise NotFound(f"{what}InstalledAddOn {sid} was not found", param=param)
+    return found
+
+
+def installed_extensions(installation):
+    return InstalledExtension.objects.filter(installation=installation).select_related("extension")
+
+
+def installed_extension(installation, sid):
+    found = installed_extensions(installation).filter(extension__sid=sid).first()
+    if found is None:
+        raise NotFound(f"Extension {sid} was not found")
+    return found
+
+
+def assignments(phone_number):
+    return Assignment.objects.filter(phone_number=phone_number).select_related(
+        "installation", "installation__listing", "phone_number", "phone_number__account"
+    )
+
+
+def assignment(phone_number, installation_sid):
+    found = assignments(phone_number).filter(installation__sid=installation_sid).first()
+    if found is None:
+        raise NotFound(f"AssignedAddOn {installation_sid} was not found")
+    return found

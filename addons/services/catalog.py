@@ -1,0 +1,67 @@
+from django.db import transaction
+from django.db.models import Max
+
+from addons.manifest import validate_manifest
+from addons.models import INTEGRATION_POINTS, BillableItem, Extension, Listing, ListingVersion
+from marketplace.errors import Conflict, InvalidParameter
+
+
+@transaction.atomic
+def import_listing(*, manifest, publisher, state=None) -> ListingVersion:
+    """Create the listing a manifest describes, or release a new version of it.
+
+    Installations stay pinned to the version they were made with; new ones get this one.
+    """
+    data = validate_manifest(manifest)
+    if not publisher.is_publisher:
+        raise InvalidParameter(f"Account {publisher.sid} is not a publisher account", param="publisher")
+    if state is not None and state not in Listing.State.values:
+        raise InvalidParameter(f"State must be one of {', '.join(Listing.State.values)}", param="state")
+
+    listing = Listing.objects.select_for_update().filter(unique_name=data["unique_name"]).first()
+    if listing is None:
+        listing = Listing(unique_name=data["unique_name"], publisher=publisher, type=data["type"])
+    elif listing.publisher_id != publisher.id:
+        raise Conflict(f"The listing name {data['unique_name']} is taken", param="unique_name")
+    elif listing.type != data["type"]:
+        raise Conflict(
+            f"Listing {listing.unique_name} is a {listing.type} add-on; a version cannot change its type",
+            param="type",
+        )
+    listing.friendly_name = data["friendly_name"]
+    listing.description = data["description"]
+    listing.pricing_type = data["pricing"]["model"]
+    if state is not None:
+        listing.state = state
+    listing.save()
+
+    extensions = [_extension(listing, name) for name in data["extensions"]]
+    for item in data["billable_items"]:
+        BillableItem.objects.get_or_create(listing=listing, name=item["name"])
+    number = (listing.versions.aggregate(n=Max("number"))["n"] or 0) + 1
+    version = ListingVersion.objects.create(
+        listing=listing,
+        number=number,
+        configuration_schema=data["configuration_schema"],
+        request_validation_schema=data["request_validation_schema"],
+        response_validation_schema=data["response_validation_schema"],
+        endpoint=data["endpoint"],
+        # The version's prices are a snapshot: items keep their SIDs, prices may change.
+        pricing={**data["pricing"], "billable_items": {i["name"]: i["price"] for i in data["billable_items"]}},
+        runtime_fields=data["runtime_fields"],
+        manifest=manifest,
+    )
+    version.extensions.set(extensions)
+    listing.latest_version = version
+    listing.save(update_fields=["latest_version", "date_updated"])
+    return version
+
+
+def _extension(listing, unique_name):
+    product_name, friendly_name = INTEGRATION_POINTS[unique_name]
+    extension, _ = Extension.objects.get_or_create(
+        listing=listing,
+        unique_name=unique_name,
+        defaults={"product_name": product_name, "friendly_name": friendly_name},
+    )
+    return extension
