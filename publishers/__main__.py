@@ -1,0 +1,5 @@
+import sys
+
+from publishers.cli import main
+
+sys.exit(main())
