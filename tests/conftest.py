@@ -1,0 +1,127 @@
+"""Shared fixtures: accounts, listings imported through the real service, API clients."""
+
+import copy
+
+import pytest
+
+from accounts import services as account_services
+from addons.services import import_listing
+from tests.wire import TwilioTestClient
+
+BASE_MANIFEST = {
+    "unique_name": "caller_insight",
+    "friendly_name": "Caller Insight",
+    "description": "Tells who is calling.",
+    "type": "phone_number",
+    "extensions": ["lookups", "incoming-sms", "incoming-voice"],
+    "pricing": {"model": "per_use", "price": "0.0020"},
+    "billable_items": [],
+    "configuration_schema": {
+        "type": "object",
+        "properties": {
+            "language": {"type": "string", "name": "Language", "_help": "Result language", "enum": ["en", "es"]},
+            "include_carrier": {"type": "boolean", "name": "Include carrier", "default": False},
+            "max_results": {"type": "integer", "name": "Max results", "minimum": 1, "maximum": 10},
+            "caller_prefix": {
+                "type": "string",
+                "name": "Caller prefix",
+                "_help": "E.164 prefix, +1 only",
+                "pattern": "^\\+1[0-9]*$",
+            },
+        },
+        "required": ["language"],
+    },
+    "request_validation_schema": None,
+    "response_validation_schema": None,
+    "endpoint": {
+        "url": "http://127.0.0.1:9/insight",
+        "method": "POST",
+        "format": "form",
+        "params": {"number": "{{primary_address}}", "lang": "{{language}}"},
+        "auth": {"type": "none"},
+        "headers": {},
+        "timeout_ms": 2000,
+        "retries": 2,
+        "ttl_ms": 5000,
+    },
+    "runtime_fields": [],
+}
+
+
+def make_manifest(**overrides):
+    manifest = copy.deepcopy(BASE_MANIFEST)
+    manifest.update(copy.deepcopy(overrides))
+    return manifest
+
+
+@pytest.fixture
+def publisher(db):
+    return account_services.create_account(friendly_name="Acme Data", is_publisher=True)
+
+
+@pytest.fixture
+def customer(db):
+    return account_services.create_account(friendly_name="Customer One")
+
+
+@pytest.fixture
+def other_customer(db):
+    return account_services.create_account(friendly_name="Customer Two")
+
+
+@pytest.fixture
+def make_listing(publisher):
+    def make(state="active", publisher_account=None, **overrides):
+        version = import_listing(
+            manifest=make_manifest(**overrides), publisher=publisher_account or publisher, state=state
+        )
+        return version.listing
+
+    return make
+
+
+@pytest.fixture
+def listing(make_listing):
+    return make_listing()
+
+
+@pytest.fixture
+def anonymous_api():
+    return TwilioTestClient()
+
+
+@pytest.fixture
+def api_for():
+    """An API client authenticated as the account (AccountSid:AuthToken)."""
+
+    def make(account, username=None, password=None):
+        return TwilioTestClient(username or account.sid, password or account.auth_token)
+
+    return make
+
+
+@pytest.fixture
+def api(api_for, customer):
+    return api_for(customer)
+
+
+@pytest.fixture
+def other_api(api_for, other_customer):
+    return api_for(other_customer)
+
+
+CONFIG = '{"language": "en"}'
+
+
+@pytest.fixture
+def install(api):
+    """Install a listing through the API as the customer; returns the response JSON."""
+
+    def do(listing, configuration=CONFIG, client=None, **extra):
+        data = {"AvailableAddOnSid": listing.sid, "AcceptTermsOfService": "true", "Configuration": configuration}
+        data.update(extra)
+        response = (client or api).post("/v1/InstalledAddOns", data)
+        assert response.status_code == 201, response.json()
+        return response.json()
+
+    return do
