@@ -10,15 +10,23 @@ from marketplace.errors import InvalidConfiguration
 
 
 def violations(schema, configuration):
-    """Every way `configuration` breaks `schema`, as [{"field", "message"}], sorted by field."""
+    """Every way `configuration` breaks `schema`, as [{"field", "message"}], sorted by field.
+
+    A setting the schema does not define is refused too: it would never reach the publisher,
+    and is most often a typo.
+    """
     properties = schema.get("properties", {})
-    found = []
+    found = [
+        {"field": name, "message": f"{name} is not a setting of this add-on"}
+        for name in configuration
+        if name not in properties
+    ]
     for error in Draft7Validator(schema).iter_errors(configuration):
         if error.validator == "required":
             missing = [name for name in error.validator_value if name not in (error.instance or {})]
             fields = missing or [""]
         elif error.validator == "additionalProperties":
-            fields = [name for name in error.instance if name not in properties] or [""]
+            continue  # already reported above, once per setting
         else:
             fields = [str(error.absolute_path[0]) if error.absolute_path else ""]
         for field in fields:
@@ -31,8 +39,6 @@ def _message(error, field, properties):
     prefix = f"{label} ({field})" if label != field else field
     if error.validator == "required":
         return f"{prefix} is required"
-    if error.validator == "additionalProperties":
-        return f"{field} is not a setting of this add-on"
     if error.validator == "pattern":
         return f"{prefix} must match the pattern {error.validator_value}"
     if error.validator == "enum":

@@ -247,3 +247,10 @@ def test_no_configuration_schema_means_an_empty_configuration(api, make_listing)
     reply = api.post("/v1/InstalledAddOns", install_data(listing, Configuration=None))
     assert reply.status_code == 201
     assert reply.json()["configuration"] == {}
+
+
+def test_unknown_settings_are_refused(api, listing):
+    reply = api.post("/v1/InstalledAddOns", install_data(listing, Configuration='{"language": "en", "langauge": "es"}'))
+    assert reply.status_code == 400
+    assert reply.json()["details"] == [{"field": "langauge", "message": "langauge is not a setting of this add-on"}]
+    assert_nothing_installed()
