@@ -170,3 +170,76 @@ class Assignment(models.Model):
             models.UniqueConstraint(fields=["phone_number", "installation"], name="unique_assignment"),
         ]
         indexes = [models.Index(fields=["phone_number", "id"], name="assignment_pn_id")]
+
+
+class Invocation(models.Model):
+    """One call (or refused call) of a publisher for one event (XR, the request SID).
+
+    Credentials and the signature are redacted from `request` before it is stored.
+    """
+
+    class Status(models.TextChoices):
+        SUCCESSFUL = "successful"
+        FAILED = "failed"
+
+    sid = SidField("XR")
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="invocations")
+    installation = models.ForeignKey(
+        InstalledAddOn, null=True, blank=True, on_delete=models.SET_NULL, related_name="invocations"
+    )
+    listing = models.ForeignKey(Listing, on_delete=models.PROTECT, related_name="invocations")
+    version = models.ForeignKey(ListingVersion, on_delete=models.PROTECT, related_name="invocations")
+    integration_point = models.CharField(max_length=32)
+    # The event that caused it: a message (SM), call (CA) or recording (RE); blank for Lookups.
+    resource_sid = models.CharField(max_length=34, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices)
+    outcome = models.CharField(max_length=32)
+    error_code = models.PositiveIntegerField(null=True, blank=True)
+    error_message = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    latency_ms = models.PositiveIntegerField(null=True, blank=True)
+    response_bytes = models.PositiveIntegerField(null=True, blank=True)
+    sla_breach = models.BooleanField(default=False)
+    billable = models.BooleanField(default=False)
+    # A publisher's test invocation: never billed, never in the SLA figures.
+    is_test = models.BooleanField(default=False)
+    request = models.JSONField(default=dict)
+    result = models.JSONField(null=True, blank=True)
+    date_created = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["listing", "is_test", "date_created"], name="xr_listing_date"),
+            models.Index(fields=["account", "id"], name="xr_account_id"),
+        ]
+
+    def __str__(self):
+        return f"{self.sid} {self.outcome}"
+
+
+class Notification(models.Model):
+    """A debugger entry (NO) for one account: a customer's or a publisher's view of a failure."""
+
+    class Level(models.TextChoices):
+        WARNING = "warning"
+        ERROR = "error"
+
+    sid = SidField("NO")
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="notifications")
+    log_level = models.CharField(max_length=8, choices=Level.choices)
+    error_code = models.PositiveIntegerField()
+    message = models.TextField()
+    # What it is about: usually the invocation (XR); the installation or message otherwise.
+    resource_sid = models.CharField(max_length=34, blank=True)
+    request_method = models.CharField(max_length=8, blank=True)
+    request_url = models.CharField(max_length=1000, blank=True)
+    date_created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["account", "id"], name="no_account_id")]
+
+    def __str__(self):
+        return f"{self.sid} {self.error_code}"

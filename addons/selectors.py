@@ -68,3 +68,31 @@ def assignment(phone_number, installation_sid):
     if found is None:
         raise NotFound(f"AssignedAddOn {installation_sid} was not found")
     return found
+
+
+def _invocable(queryset):
+    return queryset.select_related("listing", "listing__publisher", "version").prefetch_related(
+        "installed_extensions__extension"
+    )
+
+
+def installations_named(account, unique_names):
+    """The account's installations by unique name, ready to invoke."""
+    found = _invocable(InstalledAddOn.objects.filter(account=account, unique_name__in=unique_names))
+    return {installation.unique_name: installation for installation in found}
+
+
+def installations_for_inbound(phone_number, integration_point):
+    """What runs on this number's inbound traffic: the add-ons assigned to it, and those
+    assigned to no number at all (account-wide), with this integration point switched on."""
+    assigned = Assignment.objects.filter(phone_number=phone_number).values("installation_id")
+    assigned_anywhere = Assignment.objects.filter(installation__account=phone_number.account_id).values(
+        "installation_id"
+    )
+    enabled = InstalledExtension.objects.filter(extension__unique_name=integration_point, enabled=True).values(
+        "installation_id"
+    )
+    found = InstalledAddOn.objects.filter(account=phone_number.account_id, id__in=enabled).filter(
+        Q(id__in=assigned) | ~Q(id__in=assigned_anywhere)
+    )
+    return list(_invocable(found).order_by("id"))

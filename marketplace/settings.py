@@ -174,3 +174,14 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# Invoking publishers: threads shared by every request's fan-out, and the response size
+# limits of the publisher guide (bytes) by add-on type.
+INVOCATION_THREADS = int(os.environ.get("INVOCATION_THREADS", "64"))
+ADDON_RESPONSE_LIMITS = {
+    "phone_number": 50 * 1024,
+    "message_analysis": 64 * 1024,
+    "recording_analysis": 100 * 1024 * 1024,
+}
+# Deliveries of inbound messages and calls to the customer's webhook.
+WEBHOOK_TIMEOUT_S = float(os.environ.get("WEBHOOK_TIMEOUT_S", "10"))

@@ -125,3 +125,7 @@ def install(api):
         return response.json()
 
     return do
+
+
+# Fixtures for tests that invoke publishers live beside the helpers they use.
+from tests.invoking import bundled_listing, example_publishers, installed_at  # noqa: E402,F401

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from addons.api import views
+from addons.api import alerts, lookups, sandbox, views
 
 urlpatterns = [
     path("v1/AvailableAddOns", views.AvailableAddOnList.as_view()),
@@ -14,4 +14,9 @@ urlpatterns = [
         "v1/InstalledAddOns/<str:installation_sid>/Extensions/<str:sid>",
         views.InstalledAddOnExtensionDetail.as_view(),
     ),
+    path("v1/PhoneNumbers/<str:phone_number>", lookups.PhoneNumberLookup.as_view()),
+    path("v1/Alerts", alerts.AlertList.as_view()),
+    path("v1/Alerts/<str:sid>", alerts.AlertDetail.as_view()),
+    path("sandbox/v1/Messages", sandbox.InboundMessage.as_view()),
+    path("sandbox/v1/Calls", sandbox.InboundCall.as_view()),
 ]

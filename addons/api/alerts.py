@@ -1,0 +1,44 @@
+"""The debugger: GET /v1/Alerts[/{NO}], shaped like Twilio's Monitor Alerts."""
+
+from rest_framework.response import Response
+
+from addons.models import Notification
+from marketplace.api.formats import absolute_url, iso8601
+from marketplace.api.pagination import v1_list
+from marketplace.api.views import AccountAPIView
+from marketplace.errors import MORE_INFO, NotFound
+
+
+def alert(notification):
+    return {
+        "account_sid": notification.account.sid,
+        "alert_text": notification.message,
+        "api_version": "2010-04-01",
+        "date_created": iso8601(notification.date_created),
+        "date_generated": iso8601(notification.date_created),
+        "date_updated": iso8601(notification.date_created),
+        "error_code": str(notification.error_code),
+        "log_level": notification.log_level,
+        "more_info": MORE_INFO.format(code=notification.error_code),
+        "request_method": notification.request_method or None,
+        "request_url": notification.request_url or None,
+        "resource_sid": notification.resource_sid or None,
+        "sid": notification.sid,
+        "url": absolute_url(f"/v1/Alerts/{notification.sid}"),
+    }
+
+
+class AlertList(AccountAPIView):
+    def get(self, request):
+        alerts = Notification.objects.filter(account=self.account).select_related("account")
+        if level := request.query_params.get("LogLevel"):
+            alerts = alerts.filter(log_level=level)
+        return Response(v1_list(request, alerts, key="alerts", path="/v1/Alerts", render=alert))
+
+
+class AlertDetail(AccountAPIView):
+    def get(self, request, sid):
+        found = Notification.objects.filter(account=self.account, sid=self.path_sid(sid, "NO")).first()
+        if found is None:
+            raise NotFound(f"Alert {sid} was not found")
+        return Response(alert(found))

@@ -1,0 +1,76 @@
+"""Lookups v1: GET /v1/PhoneNumbers/{PhoneNumber} with AddOns and AddOnsData."""
+
+import phonenumbers
+from rest_framework.response import Response
+
+from addons import selectors
+from addons.invocation import engine
+from marketplace.api import params
+from marketplace.api.formats import absolute_url
+from marketplace.api.views import AccountAPIView
+from marketplace.errors import InvalidParameter, NotFound
+
+ADD_ONS_DATA_PREFIX = "AddOns."
+
+
+class PhoneNumberLookup(AccountAPIView):
+    def get(self, request, phone_number):
+        query = request.query_params
+        number = _parse_number(phone_number, params.string(query, "CountryCode"))
+        e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        names = list(dict.fromkeys(query.getlist("AddOns")))
+        body = {
+            "caller_name": None,
+            "country_code": phonenumbers.region_code_for_number(number),
+            "phone_number": e164,
+            "national_format": phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL),
+            "carrier": None,
+            "add_ons": None,
+            "url": absolute_url(f"/v1/PhoneNumbers/{e164}"),
+        }
+        if names:
+            body["add_ons"] = lookup_add_ons(self.account, names, e164, _add_ons_data(query, names))
+        return Response(body)
+
+
+def lookup_add_ons(account, names, e164, runtime):
+    installed = selectors.installations_named(account, names)
+    planned = [engine.plan(installed.get(name), "lookups", unique_name=name) for name in names]
+    results = engine.invoke(
+        account=account,
+        planned=planned,
+        integration_point="lookups",
+        inputs={"primary_address": e164},
+        runtime=runtime,
+    )
+    return engine.add_ons_object(results)
+
+
+def _parse_number(value, country_code):
+    """The number as Lookups reads it: E.164, or national with CountryCode (default US)."""
+    if country_code is not None and len(country_code) != 2:
+        raise InvalidParameter("Parameter 'CountryCode' must be an ISO 3166-1 alpha-2 code", param="CountryCode")
+    try:
+        number = phonenumbers.parse(value, (country_code or "US").upper())
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number):
+        raise NotFound(f"The requested resource /PhoneNumbers/{value} was not found")
+    return number
+
+
+def _add_ons_data(query, names):
+    """`AddOns.<unique_name>.<field>=value` pairs, as the SDK sends add_ons_data."""
+    data = {}
+    for key in query:
+        if not key.startswith(ADD_ONS_DATA_PREFIX):
+            continue
+        name, dot, field = key[len(ADD_ONS_DATA_PREFIX) :].partition(".")
+        if not dot or not field:
+            raise InvalidParameter(
+                f"Parameter '{key}' must look like AddOns.<add-on unique name>.<field>", param="AddOnsData"
+            )
+        if name not in names:
+            raise InvalidParameter(f"Parameter '{key}' names an add-on not listed in AddOns", param="AddOnsData")
+        data.setdefault(name, {})[field] = params.string(query, key)
+    return data

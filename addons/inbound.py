@@ -1,0 +1,108 @@
+"""The inbound traffic sandbox: a message or call reaches a number, its add-ons run, and the
+customer's webhook gets Twilio's usual parameters plus `AddOns`, signed with their token."""
+
+import json
+
+import requests
+from django.conf import settings
+from twilio.request_validator import RequestValidator
+
+from addons import selectors
+from addons.invocation import engine, outcomes
+from addons.services import invocations as records
+from marketplace.sids import new_sid
+
+RESPONSE_PREVIEW = 2000
+
+KINDS = {
+    # kind: (integration point, SID prefix, number's URL field, method field)
+    "message": ("incoming-sms", "SM", "sms_url", "sms_method"),
+    "call": ("incoming-voice", "CA", "voice_url", "voice_method"),
+}
+
+
+def receive(*, phone_number, kind, sender, body=None):
+    """Run the add-ons for one inbound message or call and deliver the webhook."""
+    integration_point, prefix, url_field, method_field = KINDS[kind]
+    account = phone_number.account
+    sid = new_sid(prefix)
+    planned = [
+        engine.plan(installation, integration_point)
+        for installation in selectors.installations_for_inbound(phone_number, integration_point)
+    ]
+    inputs = {"primary_address": sender, "secondary_address": phone_number.phone_number}
+    if body is not None:
+        inputs["body"] = body
+    results = engine.invoke(
+        account=account, planned=planned, integration_point=integration_point, inputs=inputs, resource_sid=sid
+    )
+    add_ons = engine.add_ons_object(results)
+    params = _webhook_params(kind, sid, account, sender, phone_number.phone_number, body)
+    webhook = deliver(
+        account=account,
+        url=getattr(phone_number, url_field),
+        method=getattr(phone_number, method_field),
+        params=params,
+        add_ons=add_ons if planned else None,
+        resource_sid=sid,
+    )
+    return {
+        "sid": sid,
+        "account_sid": account.sid,
+        "from": sender,
+        "to": phone_number.phone_number,
+        **({"body": body} if body is not None else {}),
+        "add_ons": add_ons,
+        "webhook": webhook,
+    }
+
+
+def _webhook_params(kind, sid, account, sender, to, body):
+    params = {"AccountSid": account.sid, "From": sender, "To": to, "ApiVersion": "2010-04-01"}
+    if kind == "message":
+        params.update(
+            MessageSid=sid, SmsSid=sid, SmsMessageSid=sid, Body=body, NumMedia="0", NumSegments="1", SmsStatus="received"
+        )
+    else:
+        params.update(CallSid=sid, CallStatus="ringing", Direction="inbound")
+    return params
+
+
+def deliver(*, account, url, method, params, add_ons, resource_sid):
+    """POST (or GET) the webhook, signed with the customer's auth token as Twilio signs it."""
+    if not url:
+        return {"url": None, "method": method, "status_code": None, "error": "the number has no webhook URL"}
+    params = dict(params)
+    if add_ons is not None and method == "POST":
+        params["AddOns"] = json.dumps(add_ons, separators=(",", ":"))
+    elif add_ons is not None:
+        records.notify(
+            account=account,
+            code=outcomes.WEBHOOK_GET.code,
+            message=f"{outcomes.WEBHOOK_GET.message}: {url} is called with GET, so AddOns is left out",
+            resource_sid=resource_sid,
+        )
+    validator = RequestValidator(account.auth_token)
+    try:
+        if method == "POST":
+            headers = {"X-Twilio-Signature": validator.compute_signature(url, params)}
+            response = requests.post(url, data=params, headers=headers, **_options())
+        else:
+            prepared = requests.Request("GET", url, params=params).prepare()
+            headers = {"X-Twilio-Signature": validator.compute_signature(prepared.url, {})}
+            response = requests.get(prepared.url, headers=headers, **_options())
+    except requests.RequestException as error:
+        return {"url": url, "method": method, "status_code": None, "error": error.__class__.__name__}
+    with response:
+        preview = response.raw.read(RESPONSE_PREVIEW, decode_content=True).decode("utf-8", errors="replace")
+    return {
+        "url": url,
+        "method": method,
+        "status_code": response.status_code,
+        "error": None if response.status_code < 400 else f"HTTP {response.status_code}",
+        "response_body": preview,
+    }
+
+
+def _options():
+    return {"timeout": settings.WEBHOOK_TIMEOUT_S, "allow_redirects": False, "stream": True}

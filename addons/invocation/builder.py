@@ -1,0 +1,209 @@
+"""The publisher request, rendered from an installation's pinned version and signed.
+
+Pure: no database, no network. The engine gathers a Target from the database, the builder
+turns it and one event's values into a PublisherRequest that the transport sends as is.
+
+Signing follows Twilio's webhook signatures, keyed by the publisher account's auth token, so
+`twilio.request_validator.RequestValidator(token).validate(...)` accepts what we send:
+- the URL carries `twilio_date` (UTC) and `twilio_ttl` (ms), so both are signed;
+- form bodies: the signature covers the URL and the sorted form parameters;
+- JSON bodies: the URL also carries `bodySHA256` and the signature covers the URL alone.
+"""
+
+import base64
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from urllib.parse import urlencode, urlsplit
+
+from twilio.request_validator import RequestValidator
+
+from addons.template_fields import Field, parse_template, render_template
+
+REDACTED = "[redacted]"
+USER_AGENT = "marketplace-addons/1.0"
+
+
+@dataclass(frozen=True)
+class Target:
+    """Everything needed to call one installation's publisher, read from the database."""
+
+    request_sid: str
+    unique_name: str
+    add_on_type: str
+    integration_point: str
+    publisher_sid: str
+    publisher_auth_token: str
+    listing_sid: str
+    version_sid: str
+    install_sid: str
+    installation_sid: str
+    endpoint: dict
+    configuration: dict
+    configuration_properties: tuple
+    runtime_fields: tuple
+    request_validation_schema: dict | None
+    response_validation_schema: dict | None
+    pricing: dict
+    size_limit: int
+    deadline_ms: int
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    value: object
+    secret: bool = False
+
+
+@dataclass
+class PublisherRequest:
+    method: str
+    url: str
+    headers: dict
+    body: bytes | None
+    signature_base: str
+    timeout_ms: int
+    retries: int
+    ttl_ms: int
+    # The same request with credentials and the signature blanked: safe to store and show.
+    redacted: dict = field(default_factory=dict)
+
+
+def template_values(target, inputs, runtime, *, now):
+    """Every template field's value for one event: platform fields, configuration, runtime."""
+    values = {name: "" for name in target.configuration_properties}
+    values.update(target.configuration)
+    values.update({name: "" for name in target.runtime_fields})
+    values.update({k: v for k, v in runtime.items() if k in target.runtime_fields})
+    values.update({"primary_address": "", "secondary_address": "", "body": ""})
+    values.update(inputs)
+    values["request_sid"] = target.request_sid
+    values["unix_timestamp"] = str(int(now.timestamp()))
+    return values
+
+
+def build_request(target, values, *, now):
+    endpoint = target.endpoint
+    method = endpoint["method"]
+    request_format = endpoint["format"]
+    ttl_ms = endpoint["ttl_ms"]
+
+    native = request_format == "json"
+    params = [Param(name, _render(template, values, native=native)) for name, template in endpoint["params"].items()]
+    query, body_params, headers = [], [], {}
+    if request_format == "query":
+        query.extend(params)
+    else:
+        body_params.extend(params)
+    _apply_auth(endpoint["auth"], values, query, body_params, headers)
+    for name, template in endpoint.get("headers", {}).items():
+        headers[name] = render_template(template, values)
+
+    body, content_type = _body(request_format, body_params)
+    signing = [Param("twilio_date", now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")), Param("twilio_ttl", ttl_ms)]
+    if request_format == "json":
+        signing.append(Param("bodySHA256", hashlib.sha256(body).hexdigest()))
+    url = _url(endpoint["url"], query + signing)
+
+    signed_params = {p.name: str(p.value) for p in body_params} if request_format == "form" else {}
+    validator = RequestValidator(target.publisher_auth_token)
+    signature = validator.compute_signature(url, signed_params)
+    signature_base = url + "".join(f"{name}{signed_params[name]}" for name in sorted(signed_params))
+
+    headers.update(
+        {
+            "User-Agent": USER_AGENT,
+            "X-Twilio-VendorAccountSid": target.publisher_sid,
+            "X-Twilio-Signature": signature,
+            "X-Twilio-RequestSid": target.request_sid,
+            "X-Twilio-AddOnSid": target.listing_sid,
+            "X-Twilio-AddOnVersionSid": target.version_sid,
+            "X-Twilio-AddOnInstallSid": target.install_sid,
+            "X-Twilio-AddOnConfigurationSid": target.installation_sid,
+            "X-Twilio-Date": signing[0].value,
+            "X-Twilio-TTL": str(ttl_ms),
+        }
+    )
+    if content_type:
+        headers["Content-Type"] = content_type
+
+    request = PublisherRequest(
+        method=method,
+        url=url,
+        headers=headers,
+        body=body if method != "GET" else None,
+        signature_base=signature_base,
+        timeout_ms=min(endpoint["timeout_ms"], target.deadline_ms),
+        retries=endpoint["retries"],
+        ttl_ms=ttl_ms,
+    )
+    request.redacted = _redacted(request, endpoint, query, body_params, signing, request_format)
+    return request
+
+
+def _render(template, values, *, native):
+    """A template's value; in a JSON body a lone `{{field}}` keeps its JSON type (5, true)."""
+    if native:
+        parts = parse_template(template)
+        if len(parts) == 1 and isinstance(parts[0], Field) and not parts[0].sha256:
+            value = values[parts[0].name]
+            if isinstance(value, (bool, int, float)):
+                return value
+    return render_template(template, values)
+
+
+def _apply_auth(auth, values, query, body_params, headers):
+    kind = auth["type"]
+    if kind == "basic":
+        user = render_template(auth["username"], values)
+        password = render_template(auth["password"], values)
+        headers["Authorization"] = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+    elif kind == "bearer":
+        headers["Authorization"] = "Bearer " + render_template(auth["token"], values)
+    elif kind == "query":
+        query.append(Param(auth["name"], render_template(auth["value"], values), secret=True))
+    elif kind == "body":
+        body_params.append(Param(auth["name"], render_template(auth["value"], values), secret=True))
+
+
+def _body(request_format, body_params):
+    if request_format == "form":
+        return urlencode([(p.name, _text(p.value)) for p in body_params]).encode(), "application/x-www-form-urlencoded"
+    if request_format == "json":
+        payload = {p.name: p.value for p in body_params}
+        return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode(), "application/json"
+    return b"", None
+
+
+def _text(value):
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _url(base, params):
+    if not params:
+        return base
+    separator = "&" if urlsplit(base).query else "?"
+    return base + separator + urlencode([(p.name, _text(p.value)) for p in params])
+
+
+def _hidden(params):
+    return [Param(p.name, REDACTED) if p.secret else p for p in params]
+
+
+def _redacted(request, endpoint, query, body_params, signing, request_format):
+    """The request as stored in invocation records and shown in the debugger."""
+    body, _ = _body(request_format, _hidden(body_params))
+    headers = {
+        name: REDACTED if name in ("Authorization", "X-Twilio-Signature") else value
+        for name, value in request.headers.items()
+    }
+    return {
+        "method": request.method,
+        "url": _url(endpoint["url"], _hidden(query) + signing),
+        "headers": headers,
+        "body": body.decode("utf-8", errors="replace") if request.body is not None else None,
+    }

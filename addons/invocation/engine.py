@@ -1,0 +1,197 @@
+"""Invoking the add-ons of one event: resolve, check, call in parallel, record, notify.
+
+Database reads happen before the calls and writes after them, on the caller's thread; only
+the HTTP exchanges run on the shared pool, so a slow or dead publisher holds a pool thread
+until its own deadline and never the others' results or the web server's threads.
+"""
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import wait as wait_for
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.utils import timezone
+
+from addons.invocation import builder, outcomes, transport
+from addons.invocation.verdict import Verdict, judge, schema_problems
+from addons.manifest import ADD_ON_TYPES
+from addons.models import Listing
+from addons.services import invocations as records
+from marketplace.sids import new_sid
+
+INVOCABLE_STATES = (Listing.State.ACTIVE, Listing.State.PRIVATE_BETA, Listing.State.MARKETING_PREVIEW)
+
+_pool = None
+
+
+def pool():
+    global _pool
+    if _pool is None:
+        _pool = ThreadPoolExecutor(max_workers=settings.INVOCATION_THREADS, thread_name_prefix="invoke")
+    return _pool
+
+
+@dataclass
+class Planned:
+    """One add-on asked for (or assigned) for this event, before any call."""
+
+    unique_name: str
+    installation: object = None  # InstalledAddOn, None when nothing is installed by that name
+    refusal: outcomes.Outcome | None = None
+
+
+@dataclass
+class Result:
+    unique_name: str
+    request_sid: str | None
+    status: str
+    code: int | None
+    message: str | None
+    result: dict | None
+    invocation: object = None
+
+
+def plan(installation, integration_point, unique_name=None):
+    """Whether this installation may run at this integration point, and why not."""
+    name = unique_name or installation.unique_name
+    if installation is None:
+        return Planned(name, None, outcomes.NOT_INSTALLED)
+    if installation.listing.state not in INVOCABLE_STATES:
+        return Planned(name, installation, outcomes.LISTING_UNAVAILABLE)
+    extension = next(
+        (row for row in installation.installed_extensions.all() if row.extension.unique_name == integration_point),
+        None,
+    )
+    if extension is None:
+        return Planned(name, installation, outcomes.NOT_SUPPORTED)
+    if not extension.enabled:
+        return Planned(name, installation, outcomes.EXTENSION_DISABLED)
+    return Planned(name, installation)
+
+
+def target_for(installation, integration_point):
+    version = installation.version
+    add_on_type = installation.listing.type
+    rules = ADD_ON_TYPES[add_on_type]
+    return builder.Target(
+        request_sid=new_sid("XR"),
+        unique_name=installation.unique_name,
+        add_on_type=add_on_type,
+        integration_point=integration_point,
+        publisher_sid=installation.listing.publisher.sid,
+        publisher_auth_token=installation.listing.publisher.auth_token,
+        listing_sid=installation.listing.sid,
+        version_sid=version.sid,
+        install_sid=installation.install_sid,
+        installation_sid=installation.sid,
+        endpoint=version.endpoint,
+        configuration=installation.configuration,
+        configuration_properties=tuple(version.configuration_schema.get("properties", {})),
+        runtime_fields=tuple(version.runtime_fields),
+        request_validation_schema=version.request_validation_schema,
+        response_validation_schema=version.response_validation_schema,
+        pricing=version.pricing,
+        size_limit=settings.ADDON_RESPONSE_LIMITS[add_on_type],
+        deadline_ms=min(version.endpoint["timeout_ms"], rules.max_timeout_ms),
+    )
+
+
+def invoke(*, account, planned, integration_point, inputs, runtime=None, resource_sid="", is_test=False):
+    """Run every planned add-on for one event; results in the order planned."""
+    runtime = runtime or {}
+    now = timezone.now()
+    started = time.monotonic()
+    results = [None] * len(planned)
+    calls = []  # (index, target, request)
+    rows = []
+
+    for index, item in enumerate(planned):
+        if item.refusal is not None:
+            results[index] = _refused(item, account, integration_point, resource_sid, is_test, rows)
+            continue
+        target = target_for(item.installation, integration_point)
+        values = builder.template_values(target, inputs, runtime.get(item.unique_name, {}), now=now)
+        problems = schema_problems(target.request_validation_schema, _validation_input(values, target))
+        if problems:
+            verdict = Verdict(outcomes.REQUIREMENTS_NOT_MET, f"{outcomes.REQUIREMENTS_NOT_MET.message}: {problems[0]}")
+            rows.append(records.Pending(item, target, verdict, None, None, resource_sid, is_test))
+            results[index] = _result(item, target, verdict)
+            continue
+        calls.append((index, item, target, builder.build_request(target, values, now=now)))
+
+    futures = {}
+    for index, item, target, request in calls:
+        deadline = started + target.deadline_ms / 1000
+        futures[index] = pool().submit(transport.send, request, size_limit=target.size_limit, deadline=deadline)
+    if futures:
+        slowest = max(target.deadline_ms for _, _, target, _ in calls) / 1000
+        # A little grace past the deadline for the transport to report its own timeout.
+        wait_for(futures.values(), timeout=max(0.0, started + slowest + 0.25 - time.monotonic()))
+
+    for index, item, target, request in calls:
+        future = futures[index]
+        if future.done():
+            exchange = future.result()
+        else:
+            future.cancel()  # still queued or stuck: the event does not wait any longer
+            exchange = transport.Exchange(failure="timeout", detail="no answer within the deadline")
+            exchange.latency_ms = target.deadline_ms
+        verdict = judge(exchange, target)
+        rows.append(records.Pending(item, target, verdict, request, exchange, resource_sid, is_test))
+        results[index] = _result(item, target, verdict)
+
+    saved = records.record_invocations(account=account, integration_point=integration_point, pending=rows)
+    by_sid = {row.sid: row for row in saved}
+    for result in results:
+        result.invocation = by_sid.get(result.request_sid)
+    return results
+
+
+def _validation_input(values, target):
+    """What the request validation schema sees: the event's fields and the runtime fields."""
+    names = {"primary_address", "secondary_address", "body", *target.runtime_fields}
+    return {name: values[name] for name in names if values.get(name) not in (None, "")}
+
+
+def _refused(item, account, integration_point, resource_sid, is_test, rows):
+    verdict = Verdict(item.refusal, item.refusal.message)
+    if item.installation is None:
+        records.notify_not_installed(account=account, unique_name=item.unique_name, integration_point=integration_point)
+        return Result(item.unique_name, None, "failed", verdict.outcome.code, verdict.message, None)
+    target = target_for(item.installation, integration_point)
+    rows.append(records.Pending(item, target, verdict, None, None, resource_sid, is_test))
+    return _result(item, target, verdict)
+
+
+def _result(item, target, verdict):
+    return Result(
+        unique_name=item.unique_name,
+        request_sid=target.request_sid,
+        status="successful" if verdict.successful else "failed",
+        code=verdict.outcome.code,
+        message=verdict.message or None,
+        result=verdict.result if verdict.successful else None,
+    )
+
+
+def add_ons_object(results):
+    """Twilio's `add_ons`: overall status, and each add-on's result under its unique name."""
+    failed = [r for r in results if r.status != "successful"]
+    body = {"status": "successful", "message": None, "code": None, "results": {}}
+    if failed:
+        codes = {r.code for r in failed}
+        body.update(
+            status="failed",
+            code=codes.pop() if len(codes) == 1 else 61001,
+            message=f"{len(failed)} of {len(results)} add-ons failed: {', '.join(r.unique_name for r in failed)}",
+        )
+    for r in results:
+        body["results"][r.unique_name] = {
+            "request_sid": r.request_sid,
+            "status": r.status,
+            "message": r.message,
+            "code": r.code,
+            "result": r.result if r.result is not None else {},
+        }
+    return body

@@ -1,0 +1,104 @@
+"""Recording invocations and the debugger notifications they cause."""
+
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from addons.models import Invocation, Notification
+
+
+@dataclass
+class Pending:
+    """An invocation decided but not yet written."""
+
+    planned: object
+    target: object
+    verdict: object
+    request: object  # PublisherRequest, None when the publisher was not called
+    exchange: object  # transport.Exchange, None when not called
+    resource_sid: str
+    is_test: bool
+
+
+@transaction.atomic
+def record_invocations(*, account, integration_point, pending):
+    """Write every invocation of one event, and a notification for each failure."""
+    rows = [_invocation(account, integration_point, item) for item in pending]
+    Invocation.objects.bulk_create(rows)
+    notes = []
+    for item, row in zip(pending, rows):
+        if row.status == Invocation.Status.FAILED and not row.is_test:
+            notes.extend(_notifications(item, row))
+    Notification.objects.bulk_create(notes)
+    return rows
+
+
+def _invocation(account, integration_point, item):
+    installation = item.planned.installation
+    verdict, exchange = item.verdict, item.exchange
+    return Invocation(
+        sid=item.target.request_sid,
+        account=account,
+        installation=installation,
+        listing=installation.listing,
+        version=installation.version,
+        integration_point=integration_point,
+        resource_sid=item.resource_sid,
+        status=Invocation.Status.SUCCESSFUL if verdict.successful else Invocation.Status.FAILED,
+        outcome=verdict.outcome.name,
+        error_code=verdict.outcome.code,
+        error_message=verdict.message,
+        attempts=exchange.attempts if exchange else 0,
+        http_status=exchange.status if exchange else None,
+        latency_ms=exchange.latency_ms if exchange else None,
+        response_bytes=len(exchange.body) if exchange and exchange.body else (0 if exchange else None),
+        sla_breach=verdict.outcome.sla_breach and not item.is_test,
+        billable=verdict.billable and not item.is_test,
+        is_test=item.is_test,
+        request=item.request.redacted if item.request else {},
+        result=verdict.result,
+    )
+
+
+def _notifications(item, row):
+    level = Notification.Level.ERROR if item.verdict.outcome.sla_breach else Notification.Level.WARNING
+    request = item.request.redacted if item.request else {}
+    common = dict(
+        log_level=level,
+        error_code=row.error_code,
+        resource_sid=row.sid,
+        request_method=request.get("method", ""),
+    )
+    installation = item.planned.installation
+    publisher = installation.listing.publisher
+    return [
+        Notification(
+            account=row.account,
+            message=f"Add-on {installation.unique_name} ({row.integration_point}): {row.error_message}",
+            **common,
+        ),
+        Notification(
+            account=publisher,
+            message=(
+                f"Listing {installation.listing.unique_name}, installation {installation.sid}"
+                f" ({row.integration_point}): {row.error_message}"
+            ),
+            request_url=request.get("url", "")[:1000],
+            **common,
+        ),
+    ]
+
+
+def notify_not_installed(*, account, unique_name, integration_point):
+    Notification.objects.create(
+        account=account,
+        log_level=Notification.Level.WARNING,
+        error_code=61010,
+        message=f"Add-on {unique_name} ({integration_point}): no add-on with that unique name is installed",
+    )
+
+
+def notify(*, account, code, message, level=Notification.Level.WARNING, resource_sid=""):
+    return Notification.objects.create(
+        account=account, log_level=level, error_code=code, message=message, resource_sid=resource_sid
+    )
