@@ -185,3 +185,5 @@ ADDON_RESPONSE_LIMITS = {
 }
 # Deliveries of inbound messages and calls to the customer's webhook.
 WEBHOOK_TIMEOUT_S = float(os.environ.get("WEBHOOK_TIMEOUT_S", "10"))
+# The publisher guide's SLA for synchronous add-ons: average about 200 ms, p99 under 1500 ms.
+SLA_TARGET_MS = {"average": 200, "p99": 1500}

@@ -129,3 +129,24 @@ def install(api):
 
 # Fixtures for tests that invoke publishers live beside the helpers they use.
 from tests.invoking import bundled_listing, example_publishers, installed_at  # noqa: E402,F401
+
+
+@pytest.fixture
+def sdk(live_server, settings):
+    """Official `twilio` clients pointed at the live test server; closed after the test,
+    so no keep-alive connection outlives the server."""
+    from twilio.rest import Client
+
+    settings.MARKETPLACE_BASE_URL = live_server.url
+    clients = []
+
+    def make(username, password, account_sid=None):
+        client = Client(username, password, account_sid=account_sid)
+        for domain in (client.marketplace, client.api, client.lookups, client.monitor):
+            domain.base_url = live_server.url
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.http_client.session.close()

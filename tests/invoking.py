@@ -17,7 +17,7 @@ MANIFESTS = Path(__file__).resolve().parents[1] / "publishers" / "manifests"
 def example_publishers(publisher):
     """The bundled example publishers on a free loopback port, verifying our signatures."""
     server = make_server("127.0.0.1", 0, auth_token=publisher.auth_token)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     yield server
     server.shutdown()

@@ -2,27 +2,13 @@
 
 import pytest
 from twilio.base.exceptions import TwilioRestException
-from twilio.rest import Client
 
 from accounts import services as account_services
 
 
 @pytest.fixture
-def live_base(live_server, settings):
-    settings.MARKETPLACE_BASE_URL = live_server.url
-    return live_server.url
-
-
-def sdk_client(base, username, password, account_sid=None):
-    client = Client(username, password, account_sid=account_sid)
-    client.marketplace.base_url = base
-    client.api.base_url = base
-    return client
-
-
-@pytest.fixture
-def client(live_base, customer):
-    return sdk_client(live_base, customer.sid, customer.auth_token)
+def client(sdk, customer):
+    return sdk(customer.sid, customer.auth_token)
 
 
 def test_the_foundation_through_the_official_sdk(client, customer, listing, make_listing):
@@ -89,20 +75,20 @@ def test_the_foundation_through_the_official_sdk(client, customer, listing, make
     assert gone.value.status == 404 and gone.value.code == 20404
 
 
-def test_sdk_with_an_api_key(live_base, customer, listing):
+def test_sdk_with_an_api_key(sdk, customer, listing):
     key, secret = account_services.create_api_key(account=customer)
-    client = sdk_client(live_base, key.sid, secret, account_sid=customer.sid)
+    client = sdk(key.sid, secret, account_sid=customer.sid)
     assert [a.sid for a in client.marketplace.v1.available_add_ons.list()] == [listing.sid]
     assert client.incoming_phone_numbers.list() == []
 
 
-def test_sdk_sees_twilio_errors(live_base, customer, listing):
-    bad = sdk_client(live_base, customer.sid, "wrong")
+def test_sdk_sees_twilio_errors(sdk, customer, listing):
+    bad = sdk(customer.sid, "wrong")
     with pytest.raises(TwilioRestException) as denied:
         bad.marketplace.v1.available_add_ons(listing.sid).fetch()
     assert denied.value.status == 401 and denied.value.code == 20003
 
-    client = sdk_client(live_base, customer.sid, customer.auth_token)
+    client = sdk(customer.sid, customer.auth_token)
     with pytest.raises(TwilioRestException) as refused:
         client.marketplace.v1.installed_add_ons.create(
             available_add_on_sid=listing.sid, accept_terms_of_service=False

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from addons.api import alerts, lookups, sandbox, views
+from addons.api import alerts, lookups, publishers, sandbox, views
 
 urlpatterns = [
     path("v1/AvailableAddOns", views.AvailableAddOnList.as_view()),
@@ -19,4 +19,5 @@ urlpatterns = [
     path("v1/Alerts/<str:sid>", alerts.AlertDetail.as_view()),
     path("sandbox/v1/Messages", sandbox.InboundMessage.as_view()),
     path("sandbox/v1/Calls", sandbox.InboundCall.as_view()),
+    path("sandbox/v1/Listings/<str:listing_sid>/TestInvocations", publishers.TestInvocation.as_view()),
 ]

@@ -71,22 +71,33 @@ def plan(installation, integration_point, unique_name=None):
 
 
 def target_for(installation, integration_point):
-    version = installation.version
-    add_on_type = installation.listing.type
+    return target_from(
+        installation.listing,
+        installation.version,
+        integration_point=integration_point,
+        unique_name=installation.unique_name,
+        install_sid=installation.install_sid,
+        installation_sid=installation.sid,
+        configuration=installation.configuration,
+    )
+
+
+def target_from(listing, version, *, integration_point, unique_name, install_sid, installation_sid, configuration):
+    add_on_type = listing.type
     rules = ADD_ON_TYPES[add_on_type]
     return builder.Target(
         request_sid=new_sid("XR"),
-        unique_name=installation.unique_name,
+        unique_name=unique_name,
         add_on_type=add_on_type,
         integration_point=integration_point,
-        publisher_sid=installation.listing.publisher.sid,
-        publisher_auth_token=installation.listing.publisher.auth_token,
-        listing_sid=installation.listing.sid,
+        publisher_sid=listing.publisher.sid,
+        publisher_auth_token=listing.publisher.auth_token,
+        listing_sid=listing.sid,
         version_sid=version.sid,
-        install_sid=installation.install_sid,
-        installation_sid=installation.sid,
+        install_sid=install_sid,
+        installation_sid=installation_sid,
         endpoint=version.endpoint,
-        configuration=installation.configuration,
+        configuration=configuration,
         configuration_properties=tuple(version.configuration_schema.get("properties", {})),
         runtime_fields=tuple(version.runtime_fields),
         request_validation_schema=version.request_validation_schema,
@@ -97,7 +108,7 @@ def target_for(installation, integration_point):
     )
 
 
-def invoke(*, account, planned, integration_point, inputs, runtime=None, resource_sid="", is_test=False):
+def invoke(*, account, planned, integration_point, inputs, runtime=None, resource_sid=""):
     """Run every planned add-on for one event; results in the order planned."""
     runtime = runtime or {}
     now = timezone.now()
@@ -108,14 +119,14 @@ def invoke(*, account, planned, integration_point, inputs, runtime=None, resourc
 
     for index, item in enumerate(planned):
         if item.refusal is not None:
-            results[index] = _refused(item, account, integration_point, resource_sid, is_test, rows)
+            results[index] = _refused(item, account, integration_point, resource_sid, rows)
             continue
         target = target_for(item.installation, integration_point)
         values = builder.template_values(target, inputs, runtime.get(item.unique_name, {}), now=now)
-        problems = schema_problems(target.request_validation_schema, _validation_input(values, target))
+        problems = schema_problems(target.request_validation_schema, validation_input(values, target))
         if problems:
             verdict = Verdict(outcomes.REQUIREMENTS_NOT_MET, f"{outcomes.REQUIREMENTS_NOT_MET.message}: {problems[0]}")
-            rows.append(records.Pending(item, target, verdict, None, None, resource_sid, is_test))
+            rows.append(_pending(item, target, verdict, None, None, resource_sid))
             results[index] = _result(item, target, verdict)
             continue
         calls.append((index, item, target, builder.build_request(target, values, now=now)))
@@ -138,7 +149,7 @@ def invoke(*, account, planned, integration_point, inputs, runtime=None, resourc
             exchange = transport.Exchange(failure="timeout", detail="no answer within the deadline")
             exchange.latency_ms = target.deadline_ms
         verdict = judge(exchange, target)
-        rows.append(records.Pending(item, target, verdict, request, exchange, resource_sid, is_test))
+        rows.append(_pending(item, target, verdict, request, exchange, resource_sid))
         results[index] = _result(item, target, verdict)
 
     saved = records.record_invocations(account=account, integration_point=integration_point, pending=rows)
@@ -148,19 +159,26 @@ def invoke(*, account, planned, integration_point, inputs, runtime=None, resourc
     return results
 
 
-def _validation_input(values, target):
+def _pending(item, target, verdict, request, exchange, resource_sid):
+    installation = item.installation
+    return records.Pending(
+        installation, installation.listing, installation.version, target, verdict, request, exchange, resource_sid
+    )
+
+
+def validation_input(values, target):
     """What the request validation schema sees: the event's fields and the runtime fields."""
     names = {"primary_address", "secondary_address", "body", *target.runtime_fields}
     return {name: values[name] for name in names if values.get(name) not in (None, "")}
 
 
-def _refused(item, account, integration_point, resource_sid, is_test, rows):
+def _refused(item, account, integration_point, resource_sid, rows):
     verdict = Verdict(item.refusal, item.refusal.message)
     if item.installation is None:
         records.notify_not_installed(account=account, unique_name=item.unique_name, integration_point=integration_point)
         return Result(item.unique_name, None, "failed", verdict.outcome.code, verdict.message, None)
     target = target_for(item.installation, integration_point)
-    rows.append(records.Pending(item, target, verdict, None, None, resource_sid, is_test))
+    rows.append(_pending(item, target, verdict, None, None, resource_sid))
     return _result(item, target, verdict)
 
 

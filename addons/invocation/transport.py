@@ -10,7 +10,7 @@ No database here, so it can run on any thread. The rules of the guide:
 import http.cookiejar
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import requests
@@ -27,6 +27,7 @@ class Exchange:
     """What happened on the wire."""
 
     status: int | None = None
+    headers: dict = field(default_factory=dict)
     body: bytes = b""
     attempts: int = 0
     latency_ms: int = 0
@@ -89,6 +90,7 @@ def send(request, *, size_limit, deadline):
             return _done(exchange, started, failure="connection_failed", detail=_reason(error))
 
         exchange.status = response.status_code
+        exchange.headers = dict(response.headers)
         if response.status_code >= 500:
             response.close()
             if _may_retry(exchange, request, deadline):

@@ -11,13 +11,15 @@ from addons.models import Invocation, Notification
 class Pending:
     """An invocation decided but not yet written."""
 
-    planned: object
+    installation: object  # None for a publisher's test invocation
+    listing: object
+    version: object
     target: object
     verdict: object
     request: object  # PublisherRequest, None when the publisher was not called
     exchange: object  # transport.Exchange, None when not called
-    resource_sid: str
-    is_test: bool
+    resource_sid: str = ""
+    is_test: bool = False
 
 
 @transaction.atomic
@@ -34,14 +36,13 @@ def record_invocations(*, account, integration_point, pending):
 
 
 def _invocation(account, integration_point, item):
-    installation = item.planned.installation
     verdict, exchange = item.verdict, item.exchange
     return Invocation(
         sid=item.target.request_sid,
         account=account,
-        installation=installation,
-        listing=installation.listing,
-        version=installation.version,
+        installation=item.installation,
+        listing=item.listing,
+        version=item.version,
         integration_point=integration_point,
         resource_sid=item.resource_sid,
         status=Invocation.Status.SUCCESSFUL if verdict.successful else Invocation.Status.FAILED,
@@ -69,8 +70,8 @@ def _notifications(item, row):
         resource_sid=row.sid,
         request_method=request.get("method", ""),
     )
-    installation = item.planned.installation
-    publisher = installation.listing.publisher
+    installation = item.installation
+    publisher = item.listing.publisher
     return [
         Notification(
             account=row.account,
