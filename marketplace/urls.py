@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from accounts.api import views as account_views
 from addons.api import views_2010 as assigned
@@ -21,6 +22,8 @@ api_2010 = [
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("console/", include("console.urls")),
+    path("", RedirectView.as_view(pattern_name="console:dashboard", permanent=False)),
     path("", include("addons.api.urls")),
     *api_2010,
 ]

@@ -103,7 +103,7 @@ class Command(BaseCommand):
         base = settings.MARKETPLACE_BASE_URL
         lines = [
             "",
-            f"Console:      {base}/admin/",
+            f"Console:      {base}/console/   (staff: {base}/admin/)",
             f"  staff       admin / {logins['admin']}",
             f"  customer    customer / {logins['customer']}   (account {customer.sid})",
             f"  publisher   publisher / {logins['publisher']}   (account {publisher.sid})",

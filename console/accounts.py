@@ -1,0 +1,47 @@
+"""Which account a console user is acting for: one of their memberships, kept in the session."""
+
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+
+from accounts.models import Account
+
+SESSION_KEY = "console_account_sid"
+
+
+def accounts_of(user):
+    return Account.objects.filter(memberships__user=user).order_by("id")
+
+
+def current_account(request):
+    accounts = accounts_of(request.user)
+    chosen = request.session.get(SESSION_KEY)
+    account = accounts.filter(sid=chosen).first() if chosen else None
+    return account or accounts.first()
+
+
+def with_account(view):
+    """Log-in required; the view gets `account` (404 for a user with none)."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        account = current_account(request)
+        if account is None:
+            raise Http404("This user belongs to no account")
+        request.account = account
+        return view(request, *args, account=account, **kwargs)
+
+    return wrapper
+
+
+def publisher_only(view):
+    @with_account
+    @wraps(view)
+    def wrapper(request, *args, account, **kwargs):
+        if not account.is_publisher:
+            raise Http404("Not a publisher account")
+        return view(request, *args, account=account, **kwargs)
+
+    return wrapper

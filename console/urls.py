@@ -1,0 +1,16 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from console import views
+
+app_name = "console"
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("login/", auth_views.LoginView.as_view(template_name="console/login.html"), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(next_page="console:login"), name="logout"),
+    path("account/", views.switch_account, name="switch_account"),
+    path("debugger/", views.debugger, name="debugger"),
+    path("publisher/listings/", views.publisher_listings, name="publisher_listings"),
+    path("publisher/listings/<str:listing_sid>/test/", views.test_console, name="test_console"),
+]

@@ -1,0 +1,73 @@
+"""The web console: thin views over the same services and selectors as the API."""
+
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from addons.invocation import trial
+from addons.models import Listing, Notification
+from console.accounts import SESSION_KEY, accounts_of, publisher_only, with_account
+from console.forms import TestInvocationForm
+from marketplace.errors import MarketplaceError
+
+PAGE_SIZE = 50
+
+
+@with_account
+def dashboard(request, account):
+    return render(request, "console/dashboard.html", {"account": account})
+
+
+@require_POST
+@with_account
+def switch_account(request, account):
+    chosen = accounts_of(request.user).filter(sid=request.POST.get("account")).first()
+    if chosen is None:
+        raise Http404("No such account")
+    request.session[SESSION_KEY] = chosen.sid
+    return redirect(request.POST.get("next") or "console:dashboard")
+
+
+@with_account
+def debugger(request, account):
+    notifications = Notification.objects.filter(account=account).order_by("-id")
+    level = request.GET.get("level")
+    if level in Notification.Level.values:
+        notifications = notifications.filter(log_level=level)
+    page = Paginator(notifications, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "console/debugger.html", {"page": page, "level": level, "levels": Notification.Level.values})
+
+
+@publisher_only
+def publisher_listings(request, account):
+    listings = Listing.objects.filter(publisher=account).select_related("latest_version").order_by("unique_name")
+    return render(request, "console/publisher_listings.html", {"listings": listings})
+
+
+@publisher_only
+def test_console(request, account, listing_sid):
+    listing = Listing.objects.select_related("publisher").filter(publisher=account, sid=listing_sid).first()
+    if listing is None:
+        raise Http404("No such listing")
+    report = None
+    form = TestInvocationForm(request.POST or None, listing=listing)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            report = trial.run(
+                listing=listing,
+                version=form.versions[data["version"]],
+                integration_point=data["integration_point"],
+                inputs={
+                    "primary_address": data["primary_address"] or "+14155552671",
+                    "secondary_address": data["secondary_address"],
+                    "body": data["body"],
+                },
+                configuration=data["configuration"],
+                runtime={k: str(v) for k, v in data["runtime_data"].items()},
+            )
+        except MarketplaceError as error:
+            field = {"Configuration": "configuration", "IntegrationPoint": "integration_point"}.get(error.param)
+            form.add_error(field, error.message)
+    return render(request, "console/test_console.html", {"listing": listing, "form": form, "report": report})
