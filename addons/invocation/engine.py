@@ -6,7 +6,8 @@ until its own deadline and never the others' results or the web server's threads
 """
 
 import time
-from concurrent.futures import ThreadPoolExecutor
+import logging
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor
 from concurrent.futures import wait as wait_for
 from dataclasses import dataclass
 
@@ -19,6 +20,8 @@ from addons.manifest import ADD_ON_TYPES
 from addons.models import Listing
 from addons.services import invocations as records
 from marketplace.sids import new_sid
+
+logger = logging.getLogger(__name__)
 
 INVOCABLE_STATES = (Listing.State.ACTIVE, Listing.State.PRIVATE_BETA, Listing.State.MARKETING_PREVIEW)
 
@@ -134,20 +137,11 @@ def invoke(*, account, planned, integration_point, inputs, runtime=None, resourc
     futures = {}
     for index, item, target, request in calls:
         deadline = started + target.deadline_ms / 1000
-        futures[index] = pool().submit(transport.send, request, size_limit=target.size_limit, deadline=deadline)
-    if futures:
-        slowest = max(target.deadline_ms for _, _, target, _ in calls) / 1000
-        # A little grace past the deadline for the transport to report its own timeout.
-        wait_for(futures.values(), timeout=max(0.0, started + slowest + 0.25 - time.monotonic()))
+        futures[index] = (pool().submit(transport.send, request, size_limit=target.size_limit, deadline=deadline), deadline)
+    _wait_each_until_its_deadline(futures)
 
     for index, item, target, request in calls:
-        future = futures[index]
-        if future.done():
-            exchange = future.result()
-        else:
-            future.cancel()  # still queued or stuck: the event does not wait any longer
-            exchange = transport.Exchange(failure="timeout", detail="no answer within the deadline")
-            exchange.latency_ms = target.deadline_ms
+        exchange = _exchange_of(*futures[index], target)
         verdict = judge(exchange, target)
         rows.append(_pending(item, target, verdict, request, exchange, resource_sid))
         results[index] = _result(item, target, verdict)
@@ -157,6 +151,36 @@ def invoke(*, account, planned, integration_point, inputs, runtime=None, resourc
     for result in results:
         result.invocation = by_sid.get(result.request_sid)
     return results
+
+
+# Past its deadline the transport reports its own timeout; this is how long we let it.
+GRACE_S = 0.25
+
+
+def _wait_each_until_its_deadline(futures):
+    """Wait for every call, but for each no longer than its own deadline (plus grace)."""
+    pending = dict(futures)
+    while pending:
+        nearest = min(deadline for _, deadline in pending.values())
+        wait_for([f for f, _ in pending.values()], timeout=max(0.0, nearest + GRACE_S - time.monotonic()), return_when=FIRST_COMPLETED)
+        now = time.monotonic()
+        for index, (future, deadline) in list(pending.items()):
+            if future.done() or now >= deadline + GRACE_S:
+                del pending[index]
+
+
+def _exchange_of(future, deadline, target):
+    if not future.done():
+        # Still queued (the pool is saturated) or stuck: this event does not wait any longer.
+        started = future.cancel() is False
+        exchange = transport.Exchange(failure="timeout", attempts=int(started), latency_ms=target.deadline_ms)
+        exchange.detail = "no answer within the deadline" if started else "the platform was too busy to call in time"
+        return exchange
+    try:
+        return future.result()
+    except Exception:  # a bug of ours must cost this add-on its result, not the event
+        logger.exception("invocation %s failed unexpectedly", target.request_sid)
+        return transport.Exchange(failure="invalid_request", detail="an internal error", attempts=1)
 
 
 def _pending(item, target, verdict, request, exchange, resource_sid):

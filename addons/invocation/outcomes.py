@@ -40,6 +40,9 @@ SCHEMA_REJECTED = Outcome(
     "schema_rejected", 61026, "The add-on's response failed its response validation schema", True, True
 )
 UNEXPECTED_STATUS = Outcome("unexpected_status", 61027, "The add-on answered with an unexpected status", True, True)
+REQUEST_INVALID = Outcome(
+    "request_invalid", 61028, "The request to the add-on could not be built from these values", False, False
+)
 WEBHOOK_GET = Outcome("webhook_get", 61006, "Add-ons unavailable for GET callbacks", False, False)
 
 ALL = {
@@ -60,5 +63,6 @@ ALL = {
         INVALID_RESPONSE,
         SCHEMA_REJECTED,
         UNEXPECTED_STATUS,
+        REQUEST_INVALID,
     )
 }

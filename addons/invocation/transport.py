@@ -5,9 +5,14 @@ No database here, so it can run on any thread. The rules of the guide:
   TTL allow, carrying the same request SID (the publisher's idempotency token);
 - 4xx fails at once;
 - the body is read as a stream and never more than limit + 1 bytes of it.
+
+Socket timeouts bound each read, not the exchange: a publisher dripping a byte at a time
+would never trip them. So every exchange also has a watchdog that shuts the connection's
+socket at the deadline, which wakes the blocked read; nothing holds a pool thread longer.
 """
 
 import http.cookiejar
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -15,6 +20,8 @@ from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import HTTPError as Urllib3Error
 
 CHUNK = 64 * 1024
@@ -29,10 +36,72 @@ class Exchange:
     status: int | None = None
     headers: dict = field(default_factory=dict)
     body: bytes = b""
+    received: int = 0  # body bytes read, including any cut off past the limit
     attempts: int = 0
     latency_ms: int = 0
-    failure: str | None = None  # "timeout", "connection_failed" or "too_large"
+    failure: str | None = None  # "timeout", "connection_failed", "too_large" or "invalid_request"
     detail: str = ""
+
+
+# --- the watchdog -------------------------------------------------------------------------
+
+_in_flight = threading.local()
+
+
+class _Watch:
+    """The socket of this thread's current exchange, and whether the deadline shut it."""
+
+    def __init__(self):
+        self.sock = None
+        self.fired = False
+        self.lock = threading.Lock()
+
+    def attach(self, sock):
+        with self.lock:
+            self.sock = sock
+            if self.fired:
+                _shut(sock)
+
+    def fire(self):
+        with self.lock:
+            self.fired = True
+            if self.sock is not None:
+                _shut(self.sock)
+
+
+def _shut(sock):
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass  # already closed
+
+
+class _WatchedMixin:
+    def getresponse(self, *args, **kwargs):
+        # The request is sent; from here on (status line, headers, body) the watchdog may cut.
+        watch = getattr(_in_flight, "watch", None)
+        if watch is not None and self.sock is not None:
+            watch.attach(self.sock)
+        return super().getresponse(*args, **kwargs)
+
+
+class _WatchedHTTPConnection(_WatchedMixin, HTTPConnection):
+    pass
+
+
+class _WatchedHTTPSConnection(_WatchedMixin, HTTPSConnection):
+    pass
+
+
+class _WatchedPool(HTTPConnectionPool):
+    ConnectionCls = _WatchedHTTPConnection
+
+
+class _WatchedTLSPool(HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
+
+
+# --- sessions -----------------------------------------------------------------------------
 
 
 class _NoCookies(http.cookiejar.DefaultCookiePolicy):
@@ -55,10 +124,14 @@ def session_for(url):
             session.trust_env = False  # no proxies or .netrc credentials from the environment
             session.cookies.set_policy(_NoCookies())
             adapter = HTTPAdapter(pool_connections=1, pool_maxsize=POOL_SIZE, max_retries=0)
+            adapter.poolmanager.pool_classes_by_scheme = {"http": _WatchedPool, "https": _WatchedTLSPool}
             session.mount("http://", adapter)
             session.mount("https://", adapter)
             _sessions[key] = session
         return session
+
+
+# --- sending ------------------------------------------------------------------------------
 
 
 def send(request, *, size_limit, deadline):
@@ -69,34 +142,63 @@ def send(request, *, size_limit, deadline):
     session = session_for(request.url)
     while True:
         exchange.attempts += 1
+        exchange.status = None
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             return _done(exchange, started, failure="timeout", detail="deadline passed before an answer")
+        watch = _Watch()
+        timer = threading.Timer(remaining, watch.fire)
+        timer.daemon = True
+        _in_flight.watch = watch
+        timer.start()
         try:
-            response = session.request(
-                request.method,
-                request.url,
-                headers=request.headers,
-                data=request.body,
-                stream=True,
-                timeout=(remaining, remaining),
-                allow_redirects=False,
-            )
-        except requests.Timeout:
-            return _done(exchange, started, failure="timeout", detail="no answer within the deadline")
-        except requests.ConnectionError as error:
-            if _may_retry(exchange, request, deadline):
-                continue
-            return _done(exchange, started, failure="connection_failed", detail=_reason(error))
+            retry = _attempt(session, request, exchange, started, size_limit, deadline, watch)
+        finally:
+            timer.cancel()
+            _in_flight.watch = None
+        if not retry:
+            return exchange
+        if not _may_retry(exchange, request, deadline):
+            # Out of tries: a last 5xx stands as the answer; no answer at all is a failure.
+            failure = "connection_failed" if exchange.status is None else None
+            return _done(exchange, started, failure=failure, detail=exchange.detail)
 
-        exchange.status = response.status_code
-        exchange.headers = dict(response.headers)
-        if response.status_code >= 500:
-            response.close()
-            if _may_retry(exchange, request, deadline):
-                continue
-            return _done(exchange, started)
-        return _read(response, exchange, started, size_limit=size_limit, deadline=deadline)
+
+def _attempt(session, request, exchange, started, size_limit, deadline, watch):
+    """One try; True when a retry may help, else the exchange is finished."""
+    try:
+        response = session.request(
+            request.method,
+            request.url,
+            headers=request.headers,
+            data=request.body,
+            stream=True,
+            timeout=(max(deadline - time.monotonic(), 0.001),) * 2,
+            allow_redirects=False,
+        )
+    except requests.Timeout:
+        _done(exchange, started, failure="timeout", detail="no answer within the deadline")
+        return False
+    except requests.ConnectionError as error:
+        if watch.fired:
+            _done(exchange, started, failure="timeout", detail="no complete answer within the deadline")
+            return False
+        exchange.detail = _reason(error)
+        return True
+    except (requests.RequestException, ValueError) as error:
+        # e.g. a header value with a line break: the request cannot be sent at all. The
+        # error's text may quote the value (a credential, even), so only its kind is kept.
+        _done(exchange, started, failure="invalid_request", detail=f"{error.__class__.__name__} in a header or the URL")
+        return False
+
+    exchange.status = response.status_code
+    exchange.headers = dict(response.headers)
+    if response.status_code >= 500:
+        response.close()
+        exchange.detail = f"HTTP {response.status_code}"
+        return True
+    _read(response, exchange, started, size_limit=size_limit, deadline=deadline, watch=watch)
+    return False
 
 
 def _may_retry(exchange, request, deadline):
@@ -110,7 +212,9 @@ def _may_retry(exchange, request, deadline):
     return True
 
 
-def _read(response, exchange, started, *, size_limit, deadline):
+def _read(response, exchange, started, *, size_limit, deadline, watch):
+    # Only a 200 is a result: an error page's body is kept for display, cut at the limit.
+    enforce_limit = response.status_code == 200
     body = bytearray()
     try:
         while True:
@@ -121,14 +225,20 @@ def _read(response, exchange, started, *, size_limit, deadline):
                 break
             body += chunk
             if len(body) > size_limit:
-                return _done(exchange, started, failure="too_large", detail=f"more than {size_limit} bytes")
+                exchange.received = len(body)
+                if enforce_limit:
+                    return _done(exchange, started, failure="too_large", detail=f"more than {size_limit} bytes")
+                body = body[:size_limit]
+                break
     except (Urllib3Error, OSError) as error:
-        if "timed out" in str(error).lower():
+        exchange.received = len(body)
+        if watch.fired or "timed out" in str(error).lower():
             return _done(exchange, started, failure="timeout", detail="the body did not arrive within the deadline")
         return _done(exchange, started, failure="connection_failed", detail=_reason(error))
     finally:
         response.close()
     exchange.body = bytes(body)
+    exchange.received = max(exchange.received, len(body))
     return _done(exchange, started)
 
 

@@ -52,7 +52,7 @@ def _invocation(account, integration_point, item):
         attempts=exchange.attempts if exchange else 0,
         http_status=exchange.status if exchange else None,
         latency_ms=exchange.latency_ms if exchange else None,
-        response_bytes=len(exchange.body) if exchange and exchange.body else (0 if exchange else None),
+        response_bytes=exchange.received if exchange else None,
         sla_breach=verdict.outcome.sla_breach and not item.is_test,
         billable=verdict.billable and not item.is_test,
         is_test=item.is_test,
@@ -72,12 +72,15 @@ def _notifications(item, row):
     )
     installation = item.installation
     publisher = item.listing.publisher
+    customer_note = Notification(
+        account=row.account,
+        message=f"Add-on {installation.unique_name} ({row.integration_point}): {row.error_message}",
+        **common,
+    )
+    if not item.verdict.outcome.called:
+        return [customer_note]  # refused on the customer's side: nothing for the publisher to fix
     return [
-        Notification(
-            account=row.account,
-            message=f"Add-on {installation.unique_name} ({row.integration_point}): {row.error_message}",
-            **common,
-        ),
+        customer_note,
         Notification(
             account=publisher,
             message=(
