@@ -150,3 +150,10 @@ def test_the_official_sdk_fetches_a_lookup_with_add_ons(sdk, customer, anagram, 
     assert "+18778TWILIO" in results["anagram"]["result"]["anagrams"]
     assert results["reputation"]["status"] == "successful"
     assert results["reputation"]["result"]["spam"] is False
+
+    # A failure shows up in the debugger, which the SDK reads as Monitor alerts.
+    failed = client.lookups.v1.phone_numbers(NUMBER).fetch(add_ons=["missing"])
+    assert failed.add_ons["results"]["missing"]["code"] == 61010
+    alerts = client.monitor.v1.alerts.list()
+    assert [(a.error_code, a.log_level) for a in alerts] == [("61010", "warning")]
+    assert client.monitor.v1.alerts(alerts[0].sid).fetch().alert_text == alerts[0].alert_text
