@@ -24,6 +24,11 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Benchmarks against a real gunicorn server and a throw-away SQLite database; writes
+# bench/RESULTS.md. Never part of `make test`.
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
+
 # The same suite on PostgreSQL with Redis as broker and cache (both must be running).
 test-postgres: $(STAMP)
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} \

@@ -27,7 +27,7 @@ def receive(*, phone_number, kind, sender, body=None):
     account = phone_number.account
     sid = new_sid(prefix)
     planned = [
-        engine.plan(installation, integration_point)
+        engine.plan(installation, extension_enabled=True)
         for installation in selectors.installations_for_inbound(phone_number, integration_point)
     ]
     inputs = {"primary_address": sender, "secondary_address": phone_number.phone_number}

@@ -70,16 +70,24 @@ def assignment(phone_number, installation_sid):
     return found
 
 
-def _invocable(queryset):
-    return queryset.select_related("listing", "listing__publisher", "version").prefetch_related(
-        "installed_extensions__extension"
-    )
+_INVOCABLE = ("listing", "listing__publisher", "version")
 
 
-def installations_named(account, unique_names):
-    """The account's installations by unique name, ready to invoke."""
-    found = _invocable(InstalledAddOn.objects.filter(account=account, unique_name__in=unique_names))
-    return {installation.unique_name: installation for installation in found}
+def installations_named(account, unique_names, integration_point):
+    """The account's installations by unique name, each with whether its extension for this
+    integration point is on (None: the add-on has no such extension). One query, usually."""
+    rows = InstalledExtension.objects.filter(
+        installation__account=account,
+        installation__unique_name__in=unique_names,
+        extension__unique_name=integration_point,
+    ).select_related(*(f"installation__{name}" for name in _INVOCABLE))
+    found = {row.installation.unique_name: (row.installation, row.enabled) for row in rows}
+    if missing := set(unique_names) - set(found):  # not installed, or no such extension
+        for installation in InstalledAddOn.objects.filter(account=account, unique_name__in=missing).select_related(
+            *_INVOCABLE
+        ):
+            found[installation.unique_name] = (installation, None)
+    return found
 
 
 def installations_for_inbound(phone_number, integration_point):
@@ -95,4 +103,4 @@ def installations_for_inbound(phone_number, integration_point):
     found = InstalledAddOn.objects.filter(account=phone_number.account_id, id__in=enabled).filter(
         Q(id__in=assigned) | ~Q(id__in=assigned_anywhere)
     )
-    return list(_invocable(found).order_by("id"))
+    return list(found.select_related(*_INVOCABLE).order_by("id"))

@@ -3,6 +3,8 @@
 import json
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from addons.models import Invocation, Listing, Notification
 
@@ -157,3 +159,15 @@ def test_the_official_sdk_fetches_a_lookup_with_add_ons(sdk, customer, anagram, 
     alerts = client.monitor.v1.alerts.list()
     assert [(a.error_code, a.log_level) for a in alerts] == [("61010", "warning")]
     assert client.monitor.v1.alerts(alerts[0].sid).fetch().alert_text == alerts[0].alert_text
+
+
+def test_a_lookup_costs_the_same_queries_for_one_add_on_or_three(api, bundled_listing):
+    listing = bundled_listing("anagram")
+    for name in ("a1", "a2", "a3"):
+        install(api, listing, name, {"min_word_length": 3})
+    counts = []
+    for names in (["a1"], ["a1", "a2", "a3"]):
+        with CaptureQueriesContext(connection) as queries:
+            lookup(api, AddOns=names)
+        counts.append(len(queries))
+    assert counts[0] == counts[1], counts

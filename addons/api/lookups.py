@@ -34,8 +34,11 @@ class PhoneNumberLookup(AccountAPIView):
 
 
 def lookup_add_ons(account, names, e164, runtime):
-    installed = selectors.installations_named(account, names)
-    planned = [engine.plan(installed.get(name), "lookups", unique_name=name) for name in names]
+    installed = selectors.installations_named(account, names, "lookups")
+    planned = []
+    for name in names:
+        installation, enabled = installed.get(name, (None, None))
+        planned.append(engine.plan(installation, extension_enabled=enabled, unique_name=name))
     results = engine.invoke(
         account=account,
         planned=planned,

@@ -55,20 +55,17 @@ class Result:
     invocation: object = None
 
 
-def plan(installation, integration_point, unique_name=None):
-    """Whether this installation may run at this integration point, and why not."""
-    name = unique_name or installation.unique_name
+def plan(installation, *, extension_enabled, unique_name=None):
+    """Whether this installation may run; `extension_enabled` is None when the add-on has no
+    extension for the integration point at hand."""
     if installation is None:
-        return Planned(name, None, outcomes.NOT_INSTALLED)
+        return Planned(unique_name, None, outcomes.NOT_INSTALLED)
+    name = unique_name or installation.unique_name
     if installation.listing.state not in INVOCABLE_STATES:
         return Planned(name, installation, outcomes.LISTING_UNAVAILABLE)
-    extension = next(
-        (row for row in installation.installed_extensions.all() if row.extension.unique_name == integration_point),
-        None,
-    )
-    if extension is None:
+    if extension_enabled is None:
         return Planned(name, installation, outcomes.NOT_SUPPORTED)
-    if not extension.enabled:
+    if not extension_enabled:
         return Planned(name, installation, outcomes.EXTENSION_DISABLED)
     return Planned(name, installation)
 
