@@ -8,6 +8,24 @@ from jsonschema import Draft7Validator
 
 from marketplace.errors import InvalidConfiguration
 
+# Settings the platform itself reads on recording installations: where to tell the customer
+# that a result is ready. Not the publisher's, so never passed to its templates.
+RESERVED_RECORDING_SETTINGS = {
+    "callback_url": {"type": "string", "name": "Callback URL", "pattern": "^https?://[^\\s]+$", "maxLength": 1000},
+    "callback_method": {"type": "string", "name": "Callback method", "enum": ["GET", "POST"]},
+}
+
+
+def reserved_settings(add_on_type):
+    return RESERVED_RECORDING_SETTINGS if add_on_type == "recording_analysis" else {}
+
+
+def with_reserved(schema, reserved):
+    """The schema as validated: the listing's properties plus the platform's reserved ones."""
+    if not reserved:
+        return schema
+    return {**schema, "type": "object", "properties": {**reserved, **schema.get("properties", {})}}
+
 
 def violations(schema, configuration):
     """Every way `configuration` breaks `schema`, as [{"field", "message"}], sorted by field.
@@ -57,8 +75,9 @@ def with_defaults(schema, configuration):
     return filled
 
 
-def validated_configuration(schema, configuration, *, param="Configuration"):
+def validated_configuration(schema, configuration, *, param="Configuration", reserved=None):
     """`configuration` with defaults applied, or InvalidConfiguration naming every violation."""
+    schema = with_reserved(schema, reserved)
     if not isinstance(configuration, dict):
         raise InvalidConfiguration(f"Parameter '{param}' must be a JSON object", param=param)
     filled = with_defaults(schema, configuration)

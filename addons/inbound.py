@@ -3,16 +3,10 @@ customer's webhook gets Twilio's usual parameters plus `AddOns`, signed with the
 
 import json
 
-import requests
-from django.conf import settings
-from twilio.request_validator import RequestValidator
-
-from addons import selectors
+from addons import selectors, webhooks
 from addons.invocation import engine, outcomes
 from addons.services import invocations as records
 from marketplace.sids import new_sid
-
-RESPONSE_PREVIEW = 2000
 
 KINDS = {
     # kind: (integration point, SID prefix, number's URL field, method field)
@@ -82,27 +76,4 @@ def deliver(*, account, url, method, params, add_ons, resource_sid):
             message=f"{outcomes.WEBHOOK_GET.message}: {url} is called with GET, so AddOns is left out",
             resource_sid=resource_sid,
         )
-    validator = RequestValidator(account.auth_token)
-    try:
-        if method == "POST":
-            headers = {"X-Twilio-Signature": validator.compute_signature(url, params)}
-            response = requests.post(url, data=params, headers=headers, **_options())
-        else:
-            prepared = requests.Request("GET", url, params=params).prepare()
-            headers = {"X-Twilio-Signature": validator.compute_signature(prepared.url, {})}
-            response = requests.get(prepared.url, headers=headers, **_options())
-    except requests.RequestException as error:
-        return {"url": url, "method": method, "status_code": None, "error": error.__class__.__name__}
-    with response:
-        preview = response.raw.read(RESPONSE_PREVIEW, decode_content=True).decode("utf-8", errors="replace")
-    return {
-        "url": url,
-        "method": method,
-        "status_code": response.status_code,
-        "error": None if response.status_code < 400 else f"HTTP {response.status_code}",
-        "response_body": preview,
-    }
-
-
-def _options():
-    return {"timeout": settings.WEBHOOK_TIMEOUT_S, "allow_redirects": False, "stream": True}
+    return webhooks.send_signed(account=account, url=url, method=method, params=params)

@@ -121,10 +121,12 @@ else:
 Q_CLUSTER = {
     "name": "marketplace",
     "workers": int(os.environ.get("Q_WORKERS", "2")),
-    "timeout": 120,
-    # Redelivered when a worker dies mid-task: retry must exceed timeout.
-    "retry": 180,
-    "max_attempts": 3,
+    # A task's longest run; a publisher call is bounded well below it.
+    "timeout": int(os.environ.get("Q_TIMEOUT", "60")),
+    # Unacknowledged tasks (a worker died mid-task) are redelivered after this: above timeout.
+    "retry": int(os.environ.get("Q_RETRY", "90")),
+    "max_attempts": 5,
+    "poll": float(os.environ.get("Q_POLL", "0.2")),
     "catch_up": False,
     "label": "Tasks",
 }
@@ -191,3 +193,18 @@ ADDON_RESPONSE_LIMITS = {
 WEBHOOK_TIMEOUT_S = float(os.environ.get("WEBHOOK_TIMEOUT_S", "10"))
 # The publisher guide's SLA for synchronous add-ons: average about 200 ms, p99 under 1500 ms.
 SLA_TARGET_MS = {"average": 200, "p99": 1500}
+
+# Recordings and their asynchronous add-ons.
+RECORDING_MAX_BYTES = int(os.environ.get("RECORDING_MAX_BYTES", str(50 * 1024 * 1024)))
+# A publisher has 10 x the audio's duration to call back, and never less than this floor.
+RESULT_DEADLINE_FACTOR = 10
+RESULT_DEADLINE_FLOOR_S = int(os.environ.get("RESULT_DEADLINE_FLOOR_S", "60"))
+# Callback bodies: streamed to storage up to this size; parsed and checked up to the second.
+CALLBACK_MAX_BYTES = int(os.environ.get("CALLBACK_MAX_BYTES", str(100 * 1024 * 1024)))
+CALLBACK_PARSE_MAX_BYTES = int(os.environ.get("CALLBACK_PARSE_MAX_BYTES", str(10 * 1024 * 1024)))
+# Signed payload download URLs (the Data resource's redirect_to) expire after this.
+PAYLOAD_URL_TTL_S = int(os.environ.get("PAYLOAD_URL_TTL_S", "600"))
+# Run django-q2 tasks in the caller's process (tests); the cluster runs them otherwise.
+TASKS_SYNC = env_flag("TASKS_SYNC")
+# Pauses between attempts to deliver a result notification to the customer.
+NOTIFY_BACKOFF_S = [float(s) for s in os.environ.get("NOTIFY_BACKOFF_S", "1,4,16").split(",") if s]

@@ -4,9 +4,13 @@ from django.views.generic import RedirectView
 
 from accounts.api import views as account_views
 from addons.api import views_2010 as assigned
+from recordings import views as recording_views
+from recordings.api import views as recordings
 
 ACCOUNT = "2010-04-01/Accounts/<str:account_sid>"
 NUMBER = f"{ACCOUNT}/IncomingPhoneNumbers/<str:resource_sid>"
+RECORDING = f"{ACCOUNT}/Recordings/<str:reference_sid>"
+RESULT = f"{RECORDING}/AddOnResults/<str:result_sid>"
 
 api_2010 = [
     path(f"{ACCOUNT}/IncomingPhoneNumbers.json", account_views.IncomingPhoneNumberList.as_view()),
@@ -18,11 +22,26 @@ api_2010 = [
         f"{NUMBER}/AssignedAddOns/<str:assigned_sid>/Extensions/<str:sid>.json",
         assigned.AssignedAddOnExtensionDetail.as_view(),
     ),
+    path(f"{ACCOUNT}/Recordings.json", recordings.RecordingList.as_view()),
+    path(f"{ACCOUNT}/Recordings/<str:sid>.json", recordings.RecordingDetail.as_view()),
+    path(f"{ACCOUNT}/Recordings/<str:sid>.wav", recordings.RecordingMedia.as_view()),
+    path(f"{RECORDING}/AddOnResults.json", recordings.AddOnResultList.as_view()),
+    path(f"{RECORDING}/AddOnResults/<str:sid>.json", recordings.AddOnResultDetail.as_view()),
+    path(f"{RESULT}/Payloads.json", recordings.PayloadList.as_view()),
+    path(f"{RESULT}/Payloads/<str:sid>.json", recordings.PayloadDetail.as_view()),
+    path(f"{RESULT}/Payloads/<str:sid>/Data.json", recordings.PayloadData.as_view()),
 ]
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("console/", include("console.urls")),
+    path("sandbox/v1/Recordings", recordings.RecordingUpload.as_view()),
+    path(
+        "callbacks/v1/AddOnResults/<str:result_sid>/<str:token>",
+        recording_views.add_on_result_callback,
+        name="add_on_result_callback",
+    ),
+    path("downloads/v1/Payloads/<str:token>", recording_views.payload_download, name="payload_download"),
     path("", RedirectView.as_view(pattern_name="console:dashboard", permanent=False)),
     path("", include("addons.api.urls")),
     *api_2010,

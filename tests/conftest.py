@@ -54,6 +54,14 @@ def make_manifest(**overrides):
     return manifest
 
 
+@pytest.fixture(autouse=True)
+def tasks_run_inline(settings):
+    """django-q2 runs each task in the enqueuing process (its sync mode), once the
+    transaction commits; the tests that need a real cluster start one (tests/cluster.py)."""
+    settings.TASKS_SYNC = True
+    settings.NOTIFY_BACKOFF_S = [0.01, 0.01]
+
+
 @pytest.fixture
 def publisher(db):
     return account_services.create_account(friendly_name="Acme Data", is_publisher=True)

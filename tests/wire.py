@@ -8,6 +8,7 @@ import base64
 import json
 from urllib.parse import urlencode, urlsplit
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from tests.openapi import CONFORMANCE
@@ -55,6 +56,16 @@ class TwilioTestClient:
             path, body, content_type="application/x-www-form-urlencoded", **self.headers, **extra
         )
         return self._done("POST", path, response)
+
+    def upload(self, path, data, **extra):
+        """A multipart/form-data POST; file values are (name, bytes) tuples."""
+        fields = {
+            key: SimpleUploadedFile(value[0], value[1], content_type="application/octet-stream")
+            if isinstance(value, tuple)
+            else value
+            for key, value in data.items()
+        }
+        return self._done("POST", path, self.client.post(path, fields, **self.headers, **extra))
 
     def delete(self, path, **extra):
         return self._done("DELETE", path, self.client.delete(path, **self.headers, **extra))

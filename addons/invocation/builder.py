@@ -19,9 +19,13 @@ from urllib.parse import urlencode, urlsplit
 
 from twilio.request_validator import RequestValidator
 
-from addons.template_fields import Field, parse_template, render_template
+from addons.template_fields import AUDIO_DATA, Field, parse_template, render_template
 
 REDACTED = "[redacted]"
+DEFAULT_AUDIO_FORMAT = "audio/x-wav"
+BODY_HASHED_FORMATS = ("json", "raw", "multipart")
+# Stands for the recording's bytes among the rendered parameters.
+AUDIO = object()
 USER_AGENT = "marketplace-addons/1.0"
 
 
@@ -73,8 +77,8 @@ class PublisherRequest:
 
 def template_values(target, inputs, runtime, *, now):
     """Every template field's value for one event: platform fields, configuration, runtime."""
-    values = {name: "" for name in target.configuration_properties}
-    values.update(target.configuration)
+    # Only the schema's settings: reserved keys (a recording's callback_url) never reach templates.
+    values = {name: target.configuration.get(name, "") for name in target.configuration_properties}
     values.update({name: "" for name in target.runtime_fields})
     values.update({k: v for k, v in runtime.items() if k in target.runtime_fields})
     values.update({"primary_address": "", "secondary_address": "", "body": ""})
@@ -95,15 +99,18 @@ def build_request(target, values, *, now):
     query, body_params, headers = [], [], {}
     if request_format == "query":
         query.extend(params)
+    elif request_format == "raw":
+        # The audio is the body; every other parameter rides in the (signed) query string.
+        query.extend(p for p in params if p.value is not AUDIO)
     else:
         body_params.extend(params)
     _apply_auth(endpoint["auth"], values, query, body_params, headers)
     for name, template in endpoint.get("headers", {}).items():
         headers[name] = render_template(template, values)
 
-    body, content_type = _body(request_format, body_params)
+    body, content_type = _body(request_format, body_params, values, boundary=_boundary(target))
     signing = [Param("twilio_date", now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")), Param("twilio_ttl", ttl_ms)]
-    if request_format == "json":
+    if request_format in BODY_HASHED_FORMATS:
         signing.append(Param("bodySHA256", hashlib.sha256(body).hexdigest()))
     url = _url(endpoint["url"], query + signing)
 
@@ -139,18 +146,21 @@ def build_request(target, values, *, now):
         retries=endpoint["retries"],
         ttl_ms=ttl_ms,
     )
-    request.redacted = _redacted(request, endpoint, query, body_params, signing, request_format)
+    request.redacted = _redacted(
+        request, endpoint, query, body_params, signing, request_format, values, _boundary(target)
+    )
     return request
 
 
 def _render(template, values, *, native):
-    """A template's value; in a JSON body a lone `{{field}}` keeps its JSON type (5, true)."""
-    if native:
-        parts = parse_template(template)
-        if len(parts) == 1 and isinstance(parts[0], Field) and not parts[0].sha256:
-            value = values[parts[0].name]
-            if isinstance(value, (bool, int, float)):
-                return value
+    """A template's value; in a JSON body a lone `{{field}}` keeps its JSON type (5, true).
+    `{{audio_data}}` stands alone (the manifest rules see to it) and becomes AUDIO."""
+    parts = parse_template(template)
+    lone = parts[0] if len(parts) == 1 and isinstance(parts[0], Field) and not parts[0].sha256 else None
+    if lone is not None and lone.name == AUDIO_DATA:
+        return AUDIO
+    if native and lone is not None and isinstance(values[lone.name], (bool, int, float)):
+        return values[lone.name]
     return render_template(template, values)
 
 
@@ -168,13 +178,45 @@ def _apply_auth(auth, values, query, body_params, headers):
         body_params.append(Param(auth["name"], render_template(auth["value"], values), secret=True))
 
 
-def _body(request_format, body_params):
+def _body(request_format, body_params, values, *, boundary, hide_audio=False):
     if request_format == "form":
         return urlencode([(p.name, _text(p.value)) for p in body_params]).encode(), "application/x-www-form-urlencoded"
     if request_format == "json":
         payload = {p.name: p.value for p in body_params}
         return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode(), "application/json"
+    if request_format == "raw":
+        return _audio(values, hide_audio), values.get("format") or DEFAULT_AUDIO_FORMAT
+    if request_format == "multipart":
+        return _multipart(body_params, values, boundary, hide_audio), f"multipart/form-data; boundary={boundary}"
     return b"", None
+
+
+def _audio(values, hide):
+    audio = values[AUDIO_DATA]
+    return f"<{len(audio)} bytes of audio>".encode() if hide else audio
+
+
+def _multipart(body_params, values, boundary, hide_audio):
+    chunks = []
+    for param in body_params:
+        if param.value is AUDIO:
+            filename = f"{values.get('media_sid') or 'audio'}.wav"
+            head = (
+                f'Content-Disposition: form-data; name="{param.name}"; filename="{filename}"\r\n'
+                f"Content-Type: {values.get('format') or DEFAULT_AUDIO_FORMAT}\r\n\r\n"
+            )
+            content = _audio(values, hide_audio)
+        else:
+            head = f'Content-Disposition: form-data; name="{param.name}"\r\n\r\n'
+            content = _text(param.value).encode()
+        chunks += [f"--{boundary}\r\n".encode(), head.encode(), content, b"\r\n"]
+    chunks.append(f"--{boundary}--\r\n".encode())
+    return b"".join(chunks)
+
+
+def _boundary(target):
+    # Random per request (the request SID is), so it cannot occur in the audio by design.
+    return f"marketplace-{target.request_sid}"
 
 
 def _text(value):
@@ -194,9 +236,10 @@ def _hidden(params):
     return [Param(p.name, REDACTED) if p.secret else p for p in params]
 
 
-def _redacted(request, endpoint, query, body_params, signing, request_format):
-    """The request as stored in invocation records and shown in the debugger."""
-    body, _ = _body(request_format, _hidden(body_params))
+
+def _redacted(request, endpoint, query, body_params, signing, request_format, values, boundary):
+    """The request as stored in invocation records and shown in the debugger (no audio)."""
+    body, _ = _body(request_format, _hidden(body_params), values, boundary=boundary, hide_audio=True)
     headers = {
         name: REDACTED if name in ("Authorization", "X-Twilio-Signature") else value
         for name, value in request.headers.items()

@@ -70,11 +70,12 @@ def plan(installation, *, extension_enabled, unique_name=None):
     return Planned(name, installation)
 
 
-def target_for(installation, integration_point):
+def target_for(installation, integration_point, *, request_sid=None):
     return target_from(
         installation.listing,
         installation.version,
         integration_point=integration_point,
+        request_sid=request_sid,
         unique_name=installation.unique_name,
         install_sid=installation.install_sid,
         installation_sid=installation.sid,
@@ -82,11 +83,13 @@ def target_for(installation, integration_point):
     )
 
 
-def target_from(listing, version, *, integration_point, unique_name, install_sid, installation_sid, configuration):
+def target_from(
+    listing, version, *, integration_point, unique_name, install_sid, installation_sid, configuration, request_sid=None
+):
     add_on_type = listing.type
     rules = ADD_ON_TYPES[add_on_type]
     return builder.Target(
-        request_sid=new_sid("XR"),
+        request_sid=request_sid or new_sid("XR"),
         unique_name=unique_name,
         add_on_type=add_on_type,
         integration_point=integration_point,

@@ -4,7 +4,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from addons import selectors
-from addons.configuration import validated_configuration
+from addons.configuration import reserved_settings, validated_configuration
 from addons.models import InstalledAddOn, InstalledExtension
 from marketplace.errors import Conflict, InvalidParameter
 
@@ -57,7 +57,9 @@ def install_add_on(*, account, available_add_on_sid, accept_terms_of_service, co
             "Parameter 'AcceptTermsOfService' must be true to install an add-on", param="AcceptTermsOfService"
         )
     version = listing.latest_version
-    config = validated_configuration(version.configuration_schema, configuration or {})
+    config = validated_configuration(
+        version.configuration_schema, configuration or {}, reserved=reserved_settings(listing.type)
+    )
     if unique_name is None:
         unique_name = _free_unique_name(account, listing.unique_name)
     else:
@@ -81,7 +83,11 @@ def install_add_on(*, account, available_add_on_sid, accept_terms_of_service, co
 def update_installation(*, installation, configuration=None, unique_name=None):
     """Replace the configuration and/or rename; the version stays pinned."""
     if configuration is not None:
-        installation.configuration = validated_configuration(installation.version.configuration_schema, configuration)
+        installation.configuration = validated_configuration(
+            installation.version.configuration_schema,
+            configuration,
+            reserved=reserved_settings(installation.listing.type),
+        )
     if unique_name is not None and unique_name != installation.unique_name:
         installation.unique_name = _checked_unique_name(installation.account, unique_name, exclude_id=installation.id)
     _save_unique(installation, installation.unique_name)

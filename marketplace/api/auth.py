@@ -24,7 +24,7 @@ class ApiPrincipal:
         return self.api_key.sid if self.api_key else self.account.sid
 
 
-def _credentials(request):
+def basic_credentials(request):
     header = request.META.get("HTTP_AUTHORIZATION", "")
     scheme, _, encoded = header.partition(" ")
     if scheme.lower() != "basic" or not encoded:
@@ -59,7 +59,7 @@ def authenticate_credentials(username, password):
 
 class TwilioBasicAuthentication(authentication.BaseAuthentication):
     def authenticate(self, request):
-        credentials = _credentials(request)
+        credentials = basic_credentials(request)
         if credentials is None:
             return None
         principal = authenticate_credentials(*credentials)

@@ -1,0 +1,369 @@
+"""Recordings and their asynchronous add-ons: store, dispatch, accept callbacks, time out.
+
+The call to the publisher reuses the invocation engine's builder, transport, verdict and
+records; what is new here is the result's life: queued -> processing -> completed | failed.
+Every state change is a conditional UPDATE, so a redelivered task, a second callback or the
+overdue sweep can never move a result twice or out of a terminal state.
+"""
+
+import hashlib
+import hmac
+import json
+import logging
+import math
+import tempfile
+import time
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.files import File
+from django.db import transaction
+from django.utils import timezone
+
+from addons.invocation import builder, engine, outcomes, transport
+from addons.invocation.verdict import Verdict, judge, schema_problems
+from addons.models import InstalledAddOn, InstalledExtension
+from addons.services import invocations as records
+from marketplace.api.formats import absolute_url
+from marketplace.errors import InvalidParameter, MarketplaceError, NotFound
+from recordings import notify, queue
+from recordings.audio import read_wav
+from recordings.models import AddOnResult, Payload, Recording
+
+logger = logging.getLogger(__name__)
+
+INTEGRATION_POINT = "recordings"
+ACCEPTANCE_LIMIT = 64 * 1024  # an acceptance has no body; anything past this is not one
+CHUNK = 1024 * 1024
+OPEN = (AddOnResult.Status.QUEUED, AddOnResult.Status.PROCESSING)
+
+
+class CallbackRefused(MarketplaceError):
+    """The one-time callback URL cannot be used (again, late, or by someone else)."""
+
+
+# --- recordings ---------------------------------------------------------------------------
+
+
+def create_recording(*, account, audio):
+    """Store an uploaded WAV and queue one result per recording add-on of the account."""
+    if audio is None:
+        raise InvalidParameter("Required parameter 'Audio' is missing: upload the WAV file as 'Audio'", param="Audio")
+    if audio.size > settings.RECORDING_MAX_BYTES:
+        raise InvalidParameter(
+            f"Parameter 'Audio' is larger than {settings.RECORDING_MAX_BYTES} bytes", param="Audio"
+        )
+    info = read_wav(audio)
+    with transaction.atomic():
+        recording = Recording(
+            account=account,
+            duration_ms=info.duration_ms,
+            channels=info.channels,
+            sample_rate=info.sample_rate,
+            mimetype=info.mimetype,
+            size=info.size,
+        )
+        recording.audio.save(f"{recording.sid}.wav", audio, save=False)
+        recording.save()
+        results = _queue_results(recording)
+        for result in results:
+            queue.enqueue_on_commit("recordings.tasks.deliver_to_publisher", result.sid)
+    return recording
+
+
+def _queue_results(recording):
+    enabled = InstalledExtension.objects.filter(extension__unique_name=INTEGRATION_POINT, enabled=True).values(
+        "installation_id"
+    )
+    installations = InstalledAddOn.objects.filter(account=recording.account, id__in=enabled).select_related(
+        "listing"
+    )
+    deadline = timezone.now() + _time_allowed(recording)
+    results = [
+        AddOnResult(
+            account=recording.account,
+            recording=recording,
+            installation=installation,
+            listing=installation.listing,
+            installation_sid=installation.sid,
+            date_deadline=deadline,
+        )
+        for installation in installations.order_by("id")
+    ]
+    return AddOnResult.objects.bulk_create(results)
+
+
+def _time_allowed(recording):
+    factor = settings.RESULT_DEADLINE_FACTOR * recording.duration_ms / 1000
+    return timedelta(seconds=max(factor, settings.RESULT_DEADLINE_FLOOR_S))
+
+
+@transaction.atomic
+def delete_recording(*, recording):
+    for payload in Payload.objects.filter(add_on_result__recording=recording):
+        payload.data.delete(save=False)
+    recording.audio.delete(save=False)
+    recording.delete()
+
+
+@transaction.atomic
+def delete_result(*, result):
+    for payload in result.payloads.all():
+        payload.data.delete(save=False)
+    result.delete()
+
+
+@transaction.atomic
+def delete_payload(*, payload):
+    payload.data.delete(save=False)
+    payload.delete()
+
+
+# --- calling the publisher ----------------------------------------------------------------
+
+
+def callback_token(result_sid):
+    """Unforgeable and stable: a redelivered task hands the publisher the same URL."""
+    return hmac.new(settings.SECRET_KEY.encode(), f"callback:{result_sid}".encode(), hashlib.sha256).hexdigest()
+
+
+def callback_url(result_sid):
+    return absolute_url(f"/callbacks/v1/AddOnResults/{result_sid}/{callback_token(result_sid)}")
+
+
+def deliver_to_publisher(*, result_sid):
+    """Send the recording to the result's publisher; run by a django-q2 worker."""
+    result = (
+        AddOnResult.objects.select_related("recording", "installation__listing__publisher", "installation__version")
+        .filter(sid=result_sid)
+        .first()
+    )
+    if result is None or result.status != AddOnResult.Status.QUEUED:
+        return  # deleted, or a redelivered task whose work is done
+    installation = result.installation
+    if installation is None:
+        return _finish(result, Verdict(outcomes.NOT_INSTALLED, "The add-on was uninstalled before it ran"))
+    planned = engine.plan(installation, extension_enabled=True)
+    if planned.refusal is not None:
+        return _finish(result, Verdict(planned.refusal, planned.refusal.message))
+
+    target = engine.target_for(installation, INTEGRATION_POINT, request_sid=result.sid)
+    recording = result.recording
+    with recording.audio.open("rb") as audio:
+        inputs = {
+            "audio_data": audio.read(),
+            "callback_url": callback_url(result.sid),
+            "channels": str(recording.channels),
+            "duration": str(recording.duration_ms),
+            "format": recording.mimetype,
+            "media_sid": recording.sid,
+            "size": str(recording.size),
+        }
+    now = timezone.now()
+    values = builder.template_values(target, inputs, {}, now=now)
+    request = builder.build_request(target, values, now=now)
+    exchange = transport.send(
+        request, size_limit=ACCEPTANCE_LIMIT, deadline=time.monotonic() + target.deadline_ms / 1000
+    )
+    verdict = judge_acceptance(exchange, target)
+    pending = records.Pending(
+        installation, installation.listing, installation.version, target, verdict, request, exchange, recording.sid
+    )
+    with transaction.atomic():
+        (invocation,) = records.record_invocations(
+            account=result.account, integration_point=INTEGRATION_POINT, pending=[pending]
+        )
+        AddOnResult.objects.filter(sid=result.sid).update(invocation=invocation)
+        if verdict.successful:
+            AddOnResult.objects.filter(sid=result.sid, status=AddOnResult.Status.QUEUED).update(
+                status=AddOnResult.Status.PROCESSING, date_updated=timezone.now()
+            )
+        else:
+            _fail(result.sid, verdict.outcome.code, verdict.message)
+
+
+def judge_acceptance(exchange, target):
+    """An asynchronous add-on accepts with 202 or 204 and no body; the rest is the engine's."""
+    if exchange.failure is None and exchange.status in (202, 204):
+        return Verdict(outcomes.SUCCESS, "")
+    if exchange.failure is None and exchange.status == 200:
+        verdict = judge(exchange, target)
+        if verdict.outcome is outcomes.PUBLISHER_ERROR:
+            return verdict
+        return Verdict(
+            outcomes.UNEXPECTED_STATUS,
+            f"{outcomes.UNEXPECTED_STATUS.message}: HTTP 200 with a body; an asynchronous add-on "
+            "answers 202 or 204 without one and posts its result to the callback URL",
+        )
+    return judge(exchange, target)
+
+
+def _finish(result, verdict):
+    with transaction.atomic():
+        _fail(result.sid, verdict.outcome.code, verdict.message)
+
+
+def _fail(result_sid, code, message):
+    """Move an open result to failed (not billed) and tell the customer; False if not open."""
+    moved = AddOnResult.objects.filter(sid=result_sid, status__in=OPEN).update(
+        status=AddOnResult.Status.FAILED,
+        error_code=code,
+        error_message=message,
+        date_completed=timezone.now(),
+        date_updated=timezone.now(),
+    )
+    if moved:
+        queue.enqueue_on_commit("recordings.tasks.notify_customer", result_sid)
+    return bool(moved)
+
+
+# --- the publisher's callback -------------------------------------------------------------
+
+
+def receive_callback(*, result_sid, token, principal, body, content_type):
+    """Take the publisher's result once: stream it to storage, check it, complete the result.
+
+    `body` is a file-like object read in chunks; never more than the limit + 1 bytes of it.
+    """
+    if not hmac.compare_digest(callback_token(result_sid), token):
+        raise NotFound("The requested resource was not found")
+    result = AddOnResult.objects.select_related("listing", "installation__version", "recording").filter(
+        sid=result_sid
+    ).first()
+    if result is None:
+        raise NotFound("The requested resource was not found")
+    if principal.account.id != result.listing.publisher_id:
+        raise CallbackRefused(
+            "Authenticate as the add-on's publisher account (Account SID and auth token, or one of its API keys)",
+            code=20003,
+            status=401,
+        )
+    claimed = AddOnResult.objects.filter(
+        sid=result_sid, status__in=OPEN, date_deadline__gt=timezone.now(), callback_claimed_at__isnull=True
+    ).update(callback_claimed_at=timezone.now())
+    if not claimed:
+        _refuse_unclaimable(result)
+
+    with tempfile.TemporaryFile() as spool:
+        size = _spool(body, spool, limit=settings.CALLBACK_MAX_BYTES)
+        if size > settings.CALLBACK_MAX_BYTES:
+            with transaction.atomic():
+                _fail(result.sid, outcomes.TOO_LARGE.code, f"{outcomes.TOO_LARGE.message} of {settings.CALLBACK_MAX_BYTES} bytes")
+            raise CallbackRefused(
+                f"The result is larger than {settings.CALLBACK_MAX_BYTES} bytes", code=outcomes.TOO_LARGE.code, status=413
+            )
+        verdict = _check_result(spool, size, result)
+        spool.seek(0)
+        with transaction.atomic():
+            payload = Payload(
+                add_on_result=result,
+                label=result.listing.unique_name,
+                content_type=(content_type or "application/json").split(";")[0].strip()[:128],
+                size=size,
+            )
+            payload.data.save(payload.sid, File(spool), save=False)
+            payload.save()
+            if verdict.successful:
+                _complete(result)
+            else:
+                _fail(result.sid, verdict.outcome.code, verdict.message)
+    return AddOnResult.objects.get(sid=result_sid)
+
+
+def _refuse_unclaimable(result):
+    current = AddOnResult.objects.get(sid=result.sid)
+    if current.status in OPEN and current.callback_claimed_at is None and current.date_deadline <= timezone.now():
+        with transaction.atomic():
+            _fail(current.sid, outcomes.TIMEOUT.code, "The callback came after the result's deadline")
+        raise CallbackRefused("The callback URL has expired", code=outcomes.TIMEOUT.code, status=410)
+    if current.status == AddOnResult.Status.FAILED and current.error_code == outcomes.TIMEOUT.code:
+        raise CallbackRefused("The callback URL has expired", code=outcomes.TIMEOUT.code, status=410)
+    raise CallbackRefused("The callback URL has already been used", code=20409, status=409)
+
+
+def _spool(body, spool, *, limit):
+    size = 0
+    while True:
+        chunk = body.read(min(CHUNK, limit + 1 - size))
+        if not chunk:
+            return size
+        spool.write(chunk)
+        size += len(chunk)
+        if size > limit:
+            return size
+
+
+def _check_result(spool, size, result):
+    """The engine's response rules, for results small enough to parse."""
+    if size > settings.CALLBACK_PARSE_MAX_BYTES:
+        return Verdict(outcomes.SUCCESS, "")  # stored as sent; too large to check here
+    spool.seek(0)
+    exchange = transport.Exchange(status=200, body=spool.read(), received=size)
+    target = _ResultTarget(result.installation.version.response_validation_schema if result.installation else None)
+    return judge(exchange, target)
+
+
+class _ResultTarget:
+    """What verdict.judge reads of a target, for a callback's body."""
+
+    def __init__(self, response_validation_schema):
+        self.response_validation_schema = response_validation_schema
+        self.pricing = {}
+        self.size_limit = settings.CALLBACK_MAX_BYTES
+
+
+def _complete(result):
+    pricing = result.installation.version.pricing if result.installation else {}
+    minutes = math.ceil(result.recording.duration_ms / 60000) if pricing.get("model") == "per_minute" else 0
+    moved = AddOnResult.objects.filter(sid=result.sid, status__in=OPEN).update(
+        status=AddOnResult.Status.COMPLETED,
+        date_completed=timezone.now(),
+        date_updated=timezone.now(),
+        billable_minutes=minutes,
+    )
+    if moved:
+        queue.enqueue_on_commit("recordings.tasks.notify_customer", result.sid)
+
+
+# --- the deadline -------------------------------------------------------------------------
+
+
+def fail_overdue_results():
+    """Fail every open result whose publisher did not call back in time; not billed."""
+    overdue = AddOnResult.objects.filter(
+        status__in=OPEN, date_deadline__lte=timezone.now(), callback_claimed_at__isnull=True
+    ).values_list("sid", flat=True)
+    failed = 0
+    for sid in list(overdue[:1000]):
+        with transaction.atomic():
+            failed += _fail(sid, outcomes.TIMEOUT.code, "No callback within 10 times the audio's duration")
+    return failed
+
+
+# --- telling the customer -----------------------------------------------------------------
+
+
+def notify_customer(*, result_sid):
+    """Send the result's status and links to the installation's callback_url, if it has one."""
+    result = (
+        AddOnResult.objects.select_related("account", "installation", "recording", "listing")
+        .filter(sid=result_sid)
+        .first()
+    )
+    if result is None or result.customer_notified or result.installation is None:
+        return None
+    url = result.installation.configuration.get("callback_url")
+    if not url:
+        return None
+    method = result.installation.configuration.get("callback_method", "POST")
+    delivered = notify.deliver(result, url, method)
+    if delivered:
+        AddOnResult.objects.filter(sid=result_sid).update(customer_notified=True)
+    else:
+        records.notify(
+            account=result.account,
+            code=61031,
+            message=f"The result {result.sid} could not be delivered to {url}",
+            resource_sid=result.sid,
+        )
+    return delivered

@@ -1,0 +1,44 @@
+"""Endpoints outside the Twilio API: the publisher's one-time callback, signed downloads."""
+
+from django.http import FileResponse, Http404, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from marketplace.api.auth import authenticate_credentials, basic_credentials
+from marketplace.errors import AuthenticationFailed, MarketplaceError
+from recordings import services
+from recordings.downloads import payload_sid_from
+from recordings.models import Payload
+
+
+@csrf_exempt
+@require_POST
+def add_on_result_callback(request, result_sid, token):
+    """The publisher POSTs its result here once, with HTTP Basic as its own account."""
+    try:
+        credentials = basic_credentials(request)
+        if credentials is None:
+            raise AuthenticationFailed("Authenticate with the publisher account's credentials")
+        principal = authenticate_credentials(*credentials)
+        result = services.receive_callback(
+            result_sid=result_sid,
+            token=token,
+            principal=principal,
+            body=request,  # read in chunks from the socket, never whole
+            content_type=request.content_type,
+        )
+    except MarketplaceError as error:
+        response = JsonResponse(error.as_body(), status=error.status)
+        if error.status == 401:
+            response["WWW-Authenticate"] = 'Basic realm="Twilio API"'
+        return response
+    return JsonResponse({"sid": result.sid, "status": result.status}, status=200)
+
+
+@require_GET
+def payload_download(request, token):
+    sid = payload_sid_from(token)
+    payload = Payload.objects.filter(sid=sid).first() if sid else None
+    if payload is None:
+        raise Http404("This link is invalid or has expired")
+    return FileResponse(payload.data.open("rb"), content_type=payload.content_type)
