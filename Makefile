@@ -32,7 +32,7 @@ bench: $(STAMP)
 # The same suite on PostgreSQL with Redis as broker and cache (both must be running).
 test-postgres: $(STAMP)
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} \
-	REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/0} \
+	REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/15} \
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 clean:

@@ -105,6 +105,9 @@ def _database():
             "transaction_mode": "IMMEDIATE",
             "timeout": 20,
         }
+        # A file, not memory, so the test suite can share it with a real qcluster process.
+        # One per test run (its pid), so two runs on one machine never share it.
+        config["TEST"] = {"NAME": str(VAR_DIR / f"test_marketplace_{os.getpid()}.sqlite3")}
     return config
 
 
@@ -150,7 +153,7 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
-MEDIA_ROOT = VAR_DIR / "media"
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
@@ -206,5 +209,7 @@ CALLBACK_PARSE_MAX_BYTES = int(os.environ.get("CALLBACK_PARSE_MAX_BYTES", str(10
 PAYLOAD_URL_TTL_S = int(os.environ.get("PAYLOAD_URL_TTL_S", "600"))
 # Run django-q2 tasks in the caller's process (tests); the cluster runs them otherwise.
 TASKS_SYNC = env_flag("TASKS_SYNC")
+# A worker's hold on a result it is sending; past it (the worker died) another may take it.
+DISPATCH_LEASE_S = int(os.environ.get("DISPATCH_LEASE_S", str(Q_CLUSTER["timeout"] + 30)))
 # Pauses between attempts to deliver a result notification to the customer.
 NOTIFY_BACKOFF_S = [float(s) for s in os.environ.get("NOTIFY_BACKOFF_S", "1,4,16").split(",") if s]

@@ -1,4 +1,4 @@
-"""The bundled example add-on publishers: anagram, sentiment and reputation services.
+"""The bundled example add-on publishers: anagram, sentiment, reputation and voice insights.
 
 Run them with `python -m publishers --port 8101 --auth-token-file PATH`; each service's
 computation lives in its own module, the request signature check in `signature`, and the

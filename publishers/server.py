@@ -1,8 +1,14 @@
-"""The HTTP side: one ThreadingHTTPServer answering for all three example services.
+"""The HTTP side: one ThreadingHTTPServer answering for all the example services.
 
 `PublisherApp.handle` holds the whole request flow (route, verify the signature, replay
 from the idempotency cache, compute, store) and knows nothing of sockets, so it can be
 driven directly; `PublisherRequestHandler` only moves bytes between it and the socket.
+
+Recording routes (a Route with an `audio_field`) are asynchronous, as the publisher guide
+asks: the same flow reads the upload and answers 202 with no body, a bounded pool of
+background workers computes the result, and `callbacks.post_result` posts it to the
+request's callback URL. The 202 is what the idempotency cache stores, so a retried request
+sid does not start a second computation.
 """
 
 import hashlib
@@ -12,6 +18,7 @@ import socket
 import threading
 import time
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,7 +26,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from publishers import anagram, reputation, sentiment
+from publishers import anagram, callbacks, reputation, sentiment, voice_insights
 from publishers.inputs import PublisherError
 from publishers.signature import (
     SIGNATURE_HEADER,
@@ -28,18 +35,27 @@ from publishers.signature import (
     parse_form,
     verify_request,
 )
+from publishers.uploads import UploadRejected, read_audio_upload
 
 logger = logging.getLogger("publishers")
 
 # Message analysis requests are capped at 64 KB by the contract; this leaves room to spare.
 MAX_BODY_BYTES = 1024 * 1024
+# Recordings: about 35 minutes of 8 kHz 16-bit mono WAV (only the first minutes are analysed,
+# but the whole body is needed to check its bodySHA256).
+RECORDING_MAX_BODY_BYTES = 32 * 1024 * 1024
+# Background work for asynchronous routes: this many at once, this many more waiting; beyond
+# that a request is answered 503 so the platform retries it later.
+BACKGROUND_WORKERS = 4
+BACKGROUND_QUEUE = 8
 CACHE_CAPACITY = 10_000
 HEALTH_PATH = "/healthz"
 REQUEST_SID_HEADER = "X-Twilio-RequestSid"
+VENDOR_ACCOUNT_HEADER = "X-Twilio-VendorAccountSid"
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 # The platform's context headers, logged to trace a request (never the signature).
 LOGGED_HEADERS = (
-    ("X-Twilio-VendorAccountSid", "vendor_account"),
+    (VENDOR_ACCOUNT_HEADER, "vendor_account"),
     ("X-Twilio-AddOnSid", "add_on"),
     ("X-Twilio-AddOnVersionSid", "version"),
     ("X-Twilio-AddOnInstallSid", "install"),
@@ -53,12 +69,29 @@ class Route:
     handler: Callable[[Any], dict]
     # True: the handler gets the decoded JSON body; False: a flat dict of query + form params.
     reads_json: bool = False
+    # Set for a recording route: the multipart part holding the audio (a raw audio/* body is
+    # the audio itself). The handler gets an uploads.AudioUpload and runs in the background;
+    # the request is answered 202 and the handler's result is posted to the URL in the
+    # `callback_param` param.
+    audio_field: str | None = None
+    callback_param: str = "callback_url"
+    max_body_bytes: int = MAX_BODY_BYTES
+
+    @property
+    def is_asynchronous(self) -> bool:
+        return self.audio_field is not None
 
 
 ROUTES: dict[str, Route] = {
     "/anagram": Route("POST", anagram.handle_request),
     "/sentiment": Route("POST", sentiment.handle_request, reads_json=True),
     "/reputation": Route("GET", reputation.handle_request),
+    "/voice-insights": Route(
+        "POST",
+        voice_insights.handle_request,
+        audio_field=voice_insights.AUDIO_FIELD,
+        max_body_bytes=RECORDING_MAX_BODY_BYTES,
+    ),
 }
 
 
@@ -125,14 +158,89 @@ class ResponseCache:
 
     def put(self, request_sid: str, stored: StoredResponse) -> None:
         with self._lock:
-            self._entries[request_sid] = stored
-            self._entries.move_to_end(request_sid)
-            while len(self._entries) > self.capacity:
-                self._entries.popitem(last=False)
+            self._store(request_sid, stored)
+
+    def put_if_absent(self, request_sid: str, stored: StoredResponse) -> StoredResponse | None:
+        """Store `stored` unless the sid has a response already; return that one, else None."""
+        with self._lock:
+            existing = self._entries.get(request_sid)
+            if existing is not None:
+                self._entries.move_to_end(request_sid)
+                return existing
+            self._store(request_sid, stored)
+            return None
+
+    def discard(self, request_sid: str) -> None:
+        with self._lock:
+            self._entries.pop(request_sid, None)
+
+    def _store(self, request_sid: str, stored: StoredResponse) -> None:
+        self._entries[request_sid] = stored
+        self._entries.move_to_end(request_sid)
+        while len(self._entries) > self.capacity:
+            self._entries.popitem(last=False)
 
     def __len__(self) -> int:
         with self._lock:
             return len(self._entries)
+
+
+class BackgroundJobs:
+    """A bounded pool for asynchronous work: `workers` jobs at once, `queue` more waiting.
+
+    A caller reserves a place first (`reserve`, false when full), so it can answer "busy"
+    before promising anything; `start` then runs the job in that place, or `release` gives it
+    back. `stopping` is set by `close`, for jobs to cut their waits short.
+    """
+
+    def __init__(self, workers: int = BACKGROUND_WORKERS, queue: int = BACKGROUND_QUEUE):
+        if workers < 1 or queue < 0:
+            raise ValueError("need at least one worker and a queue of zero or more")
+        self.capacity = workers + queue
+        self.stopping = threading.Event()
+        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="publishers-job")
+        self._places = threading.BoundedSemaphore(self.capacity)
+        self._in_flight = 0
+        self._idle = threading.Condition()
+
+    def reserve(self) -> bool:
+        if self.stopping.is_set() or not self._places.acquire(blocking=False):
+            return False
+        with self._idle:
+            self._in_flight += 1
+        return True
+
+    def release(self) -> None:
+        with self._idle:
+            self._in_flight -= 1
+            self._idle.notify_all()
+        self._places.release()
+
+    def start(self, job: Callable[[], None]) -> None:
+        """Run `job` in a reserved place; RuntimeError (place released) once closed."""
+        try:
+            self._executor.submit(self._run, job)
+        except RuntimeError:
+            self.release()
+            raise
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """Wait until no job is reserved or running; false on timeout."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._in_flight == 0, timeout)
+
+    def close(self) -> None:
+        """Take no more jobs, drop the queued ones; running ones finish (their waits cut short)."""
+        self.stopping.set()
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+    def _run(self, job: Callable[[], None]) -> None:
+        try:
+            job()
+        except Exception:
+            logger.exception("background job failed")
+        finally:
+            self.release()
 
 
 def utc_now() -> datetime:
@@ -148,6 +256,8 @@ class PublisherApp:
         routes: Mapping[str, Route] = ROUTES,
         clock: Callable[[], datetime] = utc_now,
         cache_capacity: int = CACHE_CAPACITY,
+        background_workers: int = BACKGROUND_WORKERS,
+        background_queue: int = BACKGROUND_QUEUE,
     ):
         if not auth_token:
             raise ValueError("an auth token is required to verify the platform's signatures")
@@ -156,9 +266,17 @@ class PublisherApp:
         self.routes = dict(routes)
         self.clock = clock
         self.cache = ResponseCache(cache_capacity)
+        self.jobs = BackgroundJobs(background_workers, background_queue)
 
     def __repr__(self) -> str:  # never show the token
         return f"PublisherApp(public_url={self.public_url!r}, routes={sorted(self.routes)!r})"
+
+    def close(self) -> None:
+        self.jobs.close()
+
+    def body_limit(self, path: str) -> int:
+        route = self.routes.get(path)
+        return route.max_body_bytes if route is not None else MAX_BODY_BYTES
 
     def signed_url(self, request: IncomingRequest) -> str:
         """The URL the platform signed: scheme and host as it called them, then the raw target."""
@@ -203,6 +321,8 @@ class PublisherApp:
                 logger.info("replayed request sid %s: answering with the stored response", request_sid)
                 return stored.response
 
+        if route.is_asynchronous:
+            return self._accept(route, request, request_sid, fingerprint)
         try:
             service_input = _read_json(request.body) if route.reads_json else _flat_params(request, form)
             response = json_response(200, route.handler(service_input))
@@ -216,6 +336,77 @@ class PublisherApp:
         if request_sid:
             self.cache.put(request_sid, StoredResponse(response, fingerprint))
         return response
+
+    def _accept(self, route: Route, request: IncomingRequest, request_sid: str | None, fingerprint: str) -> Response:
+        """An asynchronous route: check what the background work needs, answer 202, start it."""
+        try:
+            upload = read_audio_upload(
+                content_type=request.header("Content-Type") or "",
+                body=request.body,
+                query_params=_flat_params(request, None),
+                audio_field=route.audio_field,
+            )
+        except UploadRejected as rejection:
+            return error_response(rejection.status, rejection.code, rejection.message)
+        callback_url = upload.params.get(route.callback_param, "").strip()
+        if not callback_url:
+            message = f"{route.callback_param} is required: the result is posted there"
+            return error_response(400, "missing_callback_url", message)
+        if not callbacks.is_callback_url(callback_url):
+            return error_response(400, "invalid_callback_url", f"{route.callback_param} must be an http(s) URL")
+        account_sid = (request.header(VENDOR_ACCOUNT_HEADER) or "").strip()
+        if not account_sid:
+            message = f"the {VENDOR_ACCOUNT_HEADER} header is required: the callback authenticates as that account"
+            return error_response(400, "missing_account_sid", message)
+
+        busy = error_response(503, "busy", "too many analyses under way; retry later", (("Retry-After", "1"),))
+        if not self.jobs.reserve():
+            logger.warning("busy: refused request sid %s with 503", request_sid or "-")
+            return busy
+        accepted = Response(status=202, body=b"")
+        # Atomic, so two concurrent first attempts of one request sid start one job between them.
+        if request_sid:
+            stored = self.cache.put_if_absent(request_sid, StoredResponse(accepted, fingerprint))
+            if stored is not None:
+                self.jobs.release()
+                logger.info("replayed request sid %s: answering with the stored response", request_sid)
+                return stored.response
+
+        def complete() -> None:
+            self._complete(route, upload, callback_url, account_sid, request_sid or "-")
+
+        try:
+            self.jobs.start(complete)
+        except RuntimeError:  # closing down
+            if request_sid:
+                self.cache.discard(request_sid)
+            return busy
+        return accepted
+
+    def _complete(self, route: Route, upload: Any, callback_url: str, account_sid: str, request_sid: str) -> None:
+        """Background: compute the result, or the error object, and post it to the callback."""
+        started = time.perf_counter()
+        try:
+            payload = route.handler(upload)
+        except PublisherError as error:
+            payload = error.as_payload()
+        except Exception:
+            logger.exception("request sid %s: the computation failed", request_sid)
+            payload = {"error": {"code": "internal_error", "message": "the analysis failed"}}
+        logger.info(
+            "request sid %s: computed %s in %.1f ms",
+            request_sid,
+            "an error object" if "error" in payload else "a result",
+            (time.perf_counter() - started) * 1000,
+        )
+        callbacks.post_result(
+            callback_url,
+            payload,
+            account_sid=account_sid,
+            auth_token=self._auth_token,
+            request_sid=request_sid,
+            stop=self.jobs.stopping,
+        )
 
 
 def normalise_public_url(public_url: str) -> str:
@@ -256,6 +447,9 @@ def _fingerprint(request: IncomingRequest) -> str:
 
 
 class PublisherRequestHandler(BaseHTTPRequestHandler):
+    # Headers and body go out in separate writes; with Nagle on, a kept-alive client waits
+    # for its delayed ACK (~40 ms) before the body arrives.
+    disable_nagle_algorithm = True
     server: "PublisherServer"
     protocol_version = "HTTP/1.1"  # keep-alive, so every response carries Content-Length
     server_version = "publishers/1"
@@ -306,13 +500,15 @@ class PublisherRequestHandler(BaseHTTPRequestHandler):
         if not raw_length.isdigit():
             return b"", error_response(400, "bad_content_length", "Content-Length must be a number")
         length = int(raw_length)
-        if length > MAX_BODY_BYTES:
-            return b"", error_response(413, "body_too_large", f"bodies are limited to {MAX_BODY_BYTES} bytes")
+        limit = self.server.app.body_limit(self._target().partition("?")[0])
+        if length > limit:
+            return b"", error_response(413, "body_too_large", f"bodies are limited to {limit} bytes here")
         return self.rfile.read(length), None
 
     def _send(self, response: Response) -> None:
         self.send_response(response.status)
-        self.send_header("Content-Type", "application/json")
+        if response.body:  # a 202 has none
+            self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(response.body)))
         for name, value in response.headers:
             self.send_header(name, value)
@@ -337,6 +533,10 @@ class PublisherServer(ThreadingHTTPServer):
             self.address_family = socket.AF_INET6
         super().__init__(address, PublisherRequestHandler)
 
+    def server_close(self) -> None:
+        super().server_close()
+        self.app.close()
+
     @property
     def url(self) -> str:
         host, port = self.server_address[:2]
@@ -352,9 +552,17 @@ def make_server(
     routes: Mapping[str, Route] = ROUTES,
     clock: Callable[[], datetime] = utc_now,
     cache_capacity: int = CACHE_CAPACITY,
+    background_workers: int = BACKGROUND_WORKERS,
+    background_queue: int = BACKGROUND_QUEUE,
 ) -> PublisherServer:
     """A bound server (port 0 picks a free port); call serve_forever() to answer requests."""
     app = PublisherApp(
-        auth_token=auth_token, public_url=public_url, routes=routes, clock=clock, cache_capacity=cache_capacity
+        auth_token=auth_token,
+        public_url=public_url,
+        routes=routes,
+        clock=clock,
+        cache_capacity=cache_capacity,
+        background_workers=background_workers,
+        background_queue=background_queue,
     )
     return PublisherServer((host, port), app)

@@ -6,8 +6,10 @@ account's auth token, so `twilio.request_validator.RequestValidator` does the cr
 - the signed URL is the full URL called, query string included; the platform appends
   `twilio_date` (UTC, ISO 8601) and `twilio_ttl` (ms) to it, so they are signed too;
 - form-encoded bodies: the signature also covers the sorted form parameters;
-- JSON and raw bodies: the URL carries `bodySHA256=<hex sha256 of the body>` and the
-  signature covers the URL alone.
+- any other body (JSON, multipart/form-data, raw audio): the URL carries
+  `bodySHA256=<hex sha256 of the exact body bytes>` and the signature covers the URL alone.
+  A multipart body is hashed whole, boundaries and binary audio part included: nothing in
+  it is parsed before the hash has vouched for it.
 
 `sign_request` is the platform's side of the same contract, for tests and demos.
 """
@@ -94,8 +96,8 @@ def verify_request(
 ) -> ValidityWindow:
     """The request's validity window, or RequestRejected.
 
-    Pass `form` for a form-encoded body, `body` for any other body (JSON, raw), neither for
-    a request without a body. The date and TTL come from the signed query string only: the
+    Pass `form` for a form-encoded body, `body` for any other body (JSON, multipart, raw),
+    neither for a request without a body. The date and TTL come from the signed query string only: the
     X-Twilio-Date / X-Twilio-TTL headers are not signed, so they prove nothing.
     """
     if not signature:
@@ -130,7 +132,8 @@ def _validate_body(validator: RequestValidator, url: str, body: bytes, expected_
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
-        # RequestValidator hashes text; a binary body (audio) is hashed as bytes, same rule.
+        # RequestValidator hashes text; a binary body (audio, a multipart upload) is hashed as
+        # bytes, same rule. (A body that happens to be UTF-8 goes the other way: same hash.)
         return hmac.compare_digest(body_sha256(body), expected_hash) and validator.validate(url, {}, signature)
     return validator.validate(url, text, signature)
 
@@ -168,7 +171,7 @@ def sign_request(
 ) -> SignedRequest:
     """Sign a request as the platform does: append the date, TTL (and body hash) to the URL, then sign.
 
-    `form` for a form-encoded body, `body` for a JSON or raw one, neither for GET.
+    `form` for a form-encoded body, `body` for any other (JSON, multipart, raw), neither for GET.
     """
     extra = {DATE_PARAM: format_twilio_date(issued_at), TTL_PARAM: str(ttl_ms)}
     if body is not None:

@@ -65,6 +65,8 @@ class AddOnResult(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True)
     error_code = models.PositiveIntegerField(null=True, blank=True)
     error_message = models.TextField(blank=True)
+    # When a worker last took the result to send it; a lease, so a dead worker's is retaken.
+    date_dispatched = models.DateTimeField(null=True, blank=True)
     # Set by the first valid callback, which alone may complete the result.
     callback_claimed_at = models.DateTimeField(null=True, blank=True)
     date_deadline = models.DateTimeField(null=True, blank=True, db_index=True)

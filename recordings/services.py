@@ -18,6 +18,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.files import File
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from addons.invocation import builder, engine, outcomes, transport
@@ -138,8 +139,8 @@ def deliver_to_publisher(*, result_sid):
         .filter(sid=result_sid)
         .first()
     )
-    if result is None or result.status != AddOnResult.Status.QUEUED:
-        return  # deleted, or a redelivered task whose work is done
+    if result is None or not _take_for_dispatch(result.sid):
+        return  # deleted, done, or another worker holds it: a redelivered or duplicate task
     installation = result.installation
     if installation is None:
         return _finish(result, Verdict(outcomes.NOT_INSTALLED, "The add-on was uninstalled before it ran"))
@@ -180,6 +181,30 @@ def deliver_to_publisher(*, result_sid):
             )
         else:
             _fail(result.sid, verdict.outcome.code, verdict.message)
+
+
+def _take_for_dispatch(result_sid):
+    """Lease a queued result to this worker; False when it is not queued or leased to another."""
+    now = timezone.now()
+    lease_expired = now - timedelta(seconds=settings.DISPATCH_LEASE_S)
+    return bool(
+        AddOnResult.objects.filter(sid=result_sid, status=AddOnResult.Status.QUEUED)
+        .filter(Q(date_dispatched__isnull=True) | Q(date_dispatched__lt=lease_expired))
+        .update(date_dispatched=now)
+    )
+
+
+def redeliver_stalled_results():
+    """Queue again what no worker finished sending: its worker died, or the broker lost the
+    task (Redis does not redeliver). The lease makes a duplicate harmless."""
+    lease_expired = timezone.now() - timedelta(seconds=settings.DISPATCH_LEASE_S)
+    stalled = AddOnResult.objects.filter(status=AddOnResult.Status.QUEUED).filter(
+        Q(date_dispatched__lt=lease_expired) | Q(date_dispatched__isnull=True, date_created__lt=lease_expired)
+    )
+    sids = list(stalled.values_list("sid", flat=True)[:1000])
+    for sid in sids:
+        queue.enqueue("recordings.tasks.deliver_to_publisher", sid)
+    return len(sids)
 
 
 def judge_acceptance(exchange, target):

@@ -11,5 +11,6 @@ def notify_customer(result_sid):
     services.notify_customer(result_sid=result_sid)
 
 
-def fail_overdue_results():
-    return services.fail_overdue_results()
+def sweep_results():
+    """Every minute: fail what is overdue, send again what a dead worker left."""
+    return {"failed": services.fail_overdue_results(), "redelivered": services.redeliver_stalled_results()}

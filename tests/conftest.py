@@ -1,6 +1,7 @@
 """Shared fixtures: accounts, listings imported through the real service, API clients."""
 
 import copy
+from pathlib import Path
 
 import pytest
 
@@ -52,6 +53,34 @@ def make_manifest(**overrides):
     manifest = copy.deepcopy(BASE_MANIFEST)
     manifest.update(copy.deepcopy(overrides))
     return manifest
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings():
+    """A file-based SQLite test database starts and ends clean: a process killed by a test
+    may leave -wal and -shm files, which SQLite would read as part of a new database."""
+    from django.conf import settings
+
+    name = settings.DATABASES["default"].get("TEST", {}).get("NAME")
+    files = [Path(name + suffix) for suffix in ("", "-wal", "-shm", "-journal")] if name else []
+    if not settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+        files = []
+    for path in files:
+        path.unlink(missing_ok=True)
+    yield
+    for path in files:
+        path.unlink(missing_ok=True)
+
+
+@pytest.fixture(scope="session")
+def media_root(tmp_path_factory):
+    return tmp_path_factory.mktemp("media")
+
+
+@pytest.fixture(autouse=True)
+def stored_files_in_a_temp_dir(settings, media_root):
+    """Recordings and payloads a test stores go to a temporary folder, not var/media."""
+    settings.MEDIA_ROOT = str(media_root)
 
 
 @pytest.fixture(autouse=True)

@@ -1,13 +1,13 @@
 from django.db import migrations
 
-NAME = "Fail overdue add-on results"
+NAME = "Sweep add-on results"
 
 
 def create_schedule(apps, schema_editor):
     Schedule = apps.get_model("django_q", "Schedule")
     Schedule.objects.update_or_create(
         name=NAME,
-        defaults={"func": "recordings.tasks.fail_overdue_results", "schedule_type": "I", "minutes": 1, "repeats": -1},
+        defaults={"func": "recordings.tasks.sweep_results", "schedule_type": "I", "minutes": 1, "repeats": -1},
     )
 
 
