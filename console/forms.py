@@ -49,3 +49,7 @@ class TestInvocationForm(forms.Form):
         self.fields["version"].choices = [(v.sid, f"v{v.number} ({v.sid})") for v in versions]
         points = sorted({e.unique_name for v in versions for e in v.extensions.all()})
         self.fields["integration_point"].choices = [(p, p) for p in points]
+
+
+class RecordingUploadForm(forms.Form):
+    audio = forms.FileField(label="Recording (WAV)", help_text="Read for its duration, channels and rate.")

@@ -11,6 +11,8 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(next_page="console:login"), name="logout"),
     path("account/", views.switch_account, name="switch_account"),
     path("debugger/", views.debugger, name="debugger"),
+    path("recordings/", views.recordings, name="recordings"),
+    path("recordings/<str:recording_sid>/", views.recording, name="recording"),
     path("publisher/listings/", views.publisher_listings, name="publisher_listings"),
     path("publisher/listings/<str:listing_sid>/test/", views.test_console, name="test_console"),
 ]

@@ -5,11 +5,17 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from django.contrib import messages
+from django.db.models import Prefetch
+
 from addons.invocation import trial
 from addons.models import Listing, Notification
 from console.accounts import SESSION_KEY, accounts_of, publisher_only, with_account
-from console.forms import TestInvocationForm
+from console.forms import RecordingUploadForm, TestInvocationForm
 from marketplace.errors import MarketplaceError
+from recordings import services as recording_services
+from recordings.downloads import payload_download_url
+from recordings.models import AddOnResult, Payload, Recording
 
 PAGE_SIZE = 50
 
@@ -71,3 +77,35 @@ def test_console(request, account, listing_sid):
             field = {"Configuration": "configuration", "IntegrationPoint": "integration_point"}.get(error.param)
             form.add_error(field, error.message)
     return render(request, "console/test_console.html", {"listing": listing, "form": form, "report": report})
+
+
+@with_account
+def recordings(request, account):
+    form = RecordingUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            recording = recording_services.create_recording(account=account, audio=form.cleaned_data["audio"])
+        except MarketplaceError as error:
+            form.add_error("audio", error.message)
+        else:
+            messages.success(request, f"Recording {recording.sid} stored; its add-ons are at work.")
+            return redirect("console:recording", recording_sid=recording.sid)
+    page = Paginator(Recording.objects.filter(account=account).order_by("-id"), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "console/recordings.html", {"form": form, "page": page})
+
+
+@with_account
+def recording(request, account, recording_sid):
+    found = Recording.objects.filter(account=account, sid=recording_sid).first()
+    if found is None:
+        raise Http404("No such recording")
+    results = (
+        AddOnResult.objects.filter(recording=found)
+        .select_related("listing", "installation")
+        .prefetch_related(Prefetch("payloads", queryset=Payload.objects.order_by("id")))
+        .order_by("id")
+    )
+    links = {payload.sid: payload_download_url(payload) for result in results for payload in result.payloads.all()}
+    return render(request, "console/recording.html", {"recording": found, "results": results, "links": links})

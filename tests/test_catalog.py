@@ -166,5 +166,6 @@ class TestDemoData:
         publisher = Account.objects.get(is_publisher=True, friendly_name="Demo Publisher")
         assert (tmp_path / "demo" / "publisher_auth_token").read_text() == publisher.auth_token
         customer = Account.objects.get(friendly_name="Demo Customer")
-        assert customer.installed_add_ons.count() == 1
-        assert customer.phone_numbers.get().assignments.count() == 1
+        assert customer.installed_add_ons.count() == counts[1]
+        assigned = customer.phone_numbers.get().assignments.get()
+        assert assigned.installation.listing.unique_name == "demo_anagram"

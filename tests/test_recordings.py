@@ -8,6 +8,7 @@ import json
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import requests
 from twilio.request_validator import RequestValidator
 from werkzeug import Response
 
@@ -105,7 +106,7 @@ def test_upload_reads_the_audio_and_queues_a_result_the_publisher_accepts(
     reply = upload(wav_bytes(2.5, rate=8000, channels=2))
     assert reply.status_code == 201
     body = reply.json()
-    assert body["sid"].startswith("RE") and body["duration"] == "2" and body["channels"] == 2
+    assert body["sid"].startswith("RE") and body["duration"] == "3" and body["channels"] == 2
     recording = Recording.objects.get(sid=body["sid"])
     assert (recording.duration_ms, recording.sample_rate, recording.size) == (2500, 8000, len(wav_bytes(2.5, channels=2)))
 
@@ -406,3 +407,39 @@ def test_only_enabled_recording_extensions_get_results(api, publisher_server, re
     api.post(f"{path}/{extension['sid']}", {"Enabled": "false"})
     upload()
     assert AddOnResult.objects.count() == 0
+
+
+def test_the_official_sdk_reads_results_payloads_and_data(
+    sdk, live_server, customer, publisher, publisher_server, recording_add_on, make_listing
+):
+    client = sdk(customer.sid, customer.auth_token)
+    recording_add_on(publisher_server((202, "")).url)
+    reply = requests.post(
+        f"{live_server.url}/sandbox/v1/Recordings",
+        files={"Audio": ("call.wav", wav_bytes(1.5))},
+        auth=(customer.sid, customer.auth_token),
+        timeout=10,
+    )
+    recording_sid = reply.json()["sid"]
+    result = AddOnResult.objects.get()
+    callback = requests.post(
+        services.callback_url(result.sid),
+        json={"transcript": "via the SDK"},
+        auth=(publisher.sid, publisher.auth_token),
+        timeout=10,
+    )
+    assert callback.status_code == 200
+
+    recording = client.recordings(recording_sid).fetch()
+    assert recording.duration == "2" and recording.channels == 1
+    assert [r.sid for r in client.recordings.list()] == [recording_sid]
+    results = client.recordings(recording_sid).add_on_results.list()
+    assert [(r.sid, r.status) for r in results] == [(result.sid, "completed")]
+    payloads = client.recordings(recording_sid).add_on_results(result.sid).payloads.list()
+    assert [p.label for p in payloads] == ["transcriber"]
+    data = client.recordings(recording_sid).add_on_results(result.sid).payloads(payloads[0].sid).data().fetch()
+    assert json.loads(requests.get(data.redirect_to, timeout=10).content) == {"transcript": "via the SDK"}
+    assert client.recordings(recording_sid).add_on_results(result.sid).payloads(payloads[0].sid).delete() is True
+    assert client.recordings(recording_sid).add_on_results(result.sid).delete() is True
+    assert client.recordings(recording_sid).delete() is True
+    assert client.recordings.list() == []

@@ -153,3 +153,23 @@ def test_two_concurrent_callbacks_one_wins(live_server, customer, publisher, htt
     assert sorted(statuses) == [200, 409]
     result.refresh_from_db()
     assert result.status == "completed" and Payload.objects.filter(add_on_result=result).count() == 1
+
+
+def test_the_bundled_voice_insights_publisher_analyses_a_recording(
+    live_server, customer, qcluster, bundled_listing
+):
+    listing = bundled_listing("voice_insights")
+    reply = requests.post(
+        f"{live_server.url}/v1/InstalledAddOns",
+        data={"AvailableAddOnSid": listing.sid, "AcceptTermsOfService": "true", "Configuration": '{"detail": "summary"}'},
+        auth=(customer.sid, customer.auth_token),
+        timeout=10,
+    )
+    assert reply.status_code == 201, reply.text
+    qcluster()
+    recording = upload(live_server, customer, seconds=1.5)
+    result = wait_for(lambda: AddOnResult.objects.filter(recording__sid=recording["sid"], status__in=["completed", "failed"]).first())
+    assert result.status == "completed", result.error_message
+    analysis = json.loads(Payload.objects.get(add_on_result=result).data.open("rb").read())
+    assert analysis["media_sid"] == recording["sid"] and analysis["duration_ms"] == 1500
+    assert analysis["segments"][0]["kind"] == "speech"  # a steady 440 Hz tone, loud throughout

@@ -1,5 +1,7 @@
 """Recordings, add-on results and payloads as the 2010 API shows them."""
 
+import math
+
 from marketplace.api.formats import absolute_url, rfc2822
 
 
@@ -25,7 +27,7 @@ def recording(item):
         "date_created": rfc2822(item.date_created),
         "date_updated": rfc2822(item.date_updated),
         "start_time": rfc2822(item.date_created),
-        "duration": str(round(item.duration_ms / 1000)),
+        "duration": str(math.ceil(item.duration_ms / 1000)),  # started seconds
         "sid": item.sid,
         "price": None,
         "price_unit": "USD",

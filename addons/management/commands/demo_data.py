@@ -20,11 +20,11 @@ from accounts import services as account_services
 from accounts.models import Account, IncomingPhoneNumber
 from addons import services
 from addons.models import InstalledAddOn, Listing
-from marketplace.errors import Conflict
 
 MANIFESTS = Path(settings.BASE_DIR) / "publishers" / "manifests"
 DEMO_DIR = Path(settings.VAR_DIR) / "demo"
 DEMO_NUMBER = "+14155552671"
+ASSIGNED_LISTING = "demo_anagram"
 
 
 class Command(BaseCommand):
@@ -78,26 +78,24 @@ class Command(BaseCommand):
         return listing
 
     def _demo_installation(self, customer, listings):
+        """The demo customer has every demo add-on; the phone-number one is assigned to its
+        number, the others run account-wide."""
         number = IncomingPhoneNumber.objects.filter(phone_number=DEMO_NUMBER).first()
         if number is None:
             number = account_services.create_phone_number(
                 account=customer, phone_number=DEMO_NUMBER, friendly_name="Demo line"
             )
-        phone_listing = next((item for item in listings if item.type == "phone_number"), None)
-        if phone_listing is None or InstalledAddOn.objects.filter(account=customer, listing=phone_listing).exists():
-            return
-        schema = phone_listing.latest_version.configuration_schema
-        configuration = _example_configuration(schema)
-        installation = services.install_add_on(
-            account=customer,
-            available_add_on_sid=phone_listing.sid,
-            accept_terms_of_service=True,
-            configuration=configuration,
-        )
-        try:
-            services.assign_add_on(phone_number=number, installation=installation)
-        except Conflict:
-            pass
+        for listing in listings:
+            if InstalledAddOn.objects.filter(account=customer, listing=listing).exists():
+                continue
+            installation = services.install_add_on(
+                account=customer,
+                available_add_on_sid=listing.sid,
+                accept_terms_of_service=True,
+                configuration=_example_configuration(listing.latest_version.configuration_schema),
+            )
+            if listing.unique_name == ASSIGNED_LISTING:
+                services.assign_add_on(phone_number=number, installation=installation)
 
     def _report(self, customer, publisher, logins, listings):
         base = settings.MARKETPLACE_BASE_URL
