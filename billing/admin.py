@@ -1,3 +1,74 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 
-# Register your models here.
+from billing import services
+from billing.models import Balance, BillingEvent, LedgerEntry, Statement
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Balance)
+class BalanceAdmin(ReadOnlyAdmin):
+    list_display = ["account", "amount", "date_updated"]
+    search_fields = ["account__sid", "account__friendly_name"]
+
+
+class CreditForm(forms.ModelForm):
+    class Meta:
+        model = LedgerEntry
+        fields = ["account", "amount", "reason"]
+
+    def clean_amount(self):
+        amount = self.cleaned_data["amount"]
+        if amount is None or amount <= 0:
+            raise forms.ValidationError("A credit must be more than 0 USD.")
+        return amount
+
+
+@admin.register(LedgerEntry)
+class LedgerEntryAdmin(admin.ModelAdmin):
+    """Staff add credit here (through the same service as everything else); the ledger's
+    history is never edited."""
+
+    list_display = ["date_created", "account", "kind", "amount", "reason", "created_by"]
+    list_filter = ["kind"]
+    search_fields = ["account__sid", "reason"]
+    form = CreditForm
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        entry = services.add_credit(
+            account=form.cleaned_data["account"],
+            amount=form.cleaned_data["amount"],
+            reason=form.cleaned_data["reason"],
+            user=request.user,
+        )
+        obj.pk = entry.pk
+        messages.info(request, f"Credited {entry.amount} USD to {entry.account.sid}.")
+
+
+@admin.register(BillingEvent)
+class BillingEventAdmin(ReadOnlyAdmin):
+    list_display = ["date_created", "key", "kind", "account", "listing", "quantity", "amount"]
+    list_filter = ["kind"]
+    search_fields = ["key", "account__sid", "listing__unique_name"]
+
+
+@admin.register(Statement)
+class StatementAdmin(ReadOnlyAdmin):
+    list_display = ["period", "publisher", "status", "events", "gross", "fee", "net"]
+    list_filter = ["status"]

@@ -1,3 +1,122 @@
+from decimal import Decimal
+
+from django.conf import settings
 from django.db import models
 
-# Create your models here.
+from accounts.models import Account
+from addons.models import BillableItem, InstalledAddOn, Listing
+
+# USD with six decimal places: add-on prices go down to $0.0001 and below. Never floats.
+MONEY = {"max_digits": 18, "decimal_places": 6}
+# No single event may bill more than this: a runaway report is refused by the database itself.
+EVENT_CEILING = Decimal("1000000")
+
+
+class BillingEvent(models.Model):
+    """One billable occurrence. `key` makes it idempotent: a retried task or a replayed
+    report finds its event already there and bills nothing more."""
+
+    class Kind(models.TextChoices):
+        PER_USE = "per_use"
+        PER_SUCCESS = "per_success"
+        PER_MINUTE = "per_minute"
+        MANUAL = "manual"
+
+    key = models.CharField(max_length=200, unique=True)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="billing_events")
+    publisher = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="earning_events")
+    listing = models.ForeignKey(Listing, on_delete=models.PROTECT, related_name="billing_events")
+    installation = models.ForeignKey(
+        InstalledAddOn, null=True, blank=True, on_delete=models.SET_NULL, related_name="billing_events"
+    )
+    billable_item = models.ForeignKey(
+        BillableItem, null=True, blank=True, on_delete=models.PROTECT, related_name="billing_events"
+    )
+    # What it is for: the invocation or result (XR) it bills, or the usage report's token.
+    reference = models.CharField(max_length=64, blank=True)
+    quantity = models.DecimalField(**MONEY)
+    unit_price = models.DecimalField(**MONEY)
+    amount = models.DecimalField(**MONEY)
+    date_created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            # usage by account and day; statements by publisher and month
+            models.Index(fields=["account", "date_created"], name="be_account_date"),
+            models.Index(fields=["publisher", "date_created"], name="be_publisher_date"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(quantity__gt=0, amount__gte=0, amount__lte=EVENT_CEILING),
+                name="billing_event_amount_in_range",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.key} {self.amount} USD"
+
+
+class Balance(models.Model):
+    """A customer's prepaid balance: the sum of its ledger, kept in step in one transaction."""
+
+    account = models.OneToOneField(Account, on_delete=models.CASCADE, related_name="balance")
+    amount = models.DecimalField(**MONEY, default=Decimal("0"))
+    date_updated = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"{self.account.sid}: {self.amount} USD"
+
+
+class LedgerEntry(models.Model):
+    """A credit (staff, payments) or a debit (a billing event) on a balance."""
+
+    class Kind(models.TextChoices):
+        CREDIT = "credit"
+        DEBIT = "debit"
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="ledger")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    amount = models.DecimalField(**MONEY)  # always positive; kind says which way
+    reason = models.CharField(max_length=255)
+    billing_event = models.OneToOneField(
+        BillingEvent, null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_entry"
+    )
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    date_created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name_plural = "ledger entries"
+        indexes = [models.Index(fields=["account", "id"], name="ledger_account_id")]
+        constraints = [models.CheckConstraint(condition=models.Q(amount__gt=0), name="ledger_amount_positive")]
+
+    def __str__(self):
+        return f"{self.kind} {self.amount} USD: {self.reason}"
+
+
+class Statement(models.Model):
+    """A publisher's month: gross earnings, the platform's fee, and what is paid out."""
+
+    class Status(models.TextChoices):
+        OPEN = "open"
+        CLOSED = "closed"
+
+    publisher = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="statements")
+    period = models.DateField()  # the month's first day
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
+    events = models.PositiveIntegerField(default=0)
+    gross = models.DecimalField(**MONEY, default=Decimal("0"))
+    fee_percent = models.DecimalField(max_digits=5, decimal_places=2)
+    fee = models.DecimalField(**MONEY, default=Decimal("0"))
+    net = models.DecimalField(**MONEY, default=Decimal("0"))
+    lines = models.JSONField(default=list)  # per listing and kind, as computed at closing
+    date_closed = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-period", "publisher_id"]
+        constraints = [models.UniqueConstraint(fields=["publisher", "period"], name="one_statement_a_month")]
+
+    def __str__(self):
+        return f"{self.publisher.sid} {self.period:%Y-%m}"

@@ -213,3 +213,6 @@ TASKS_SYNC = env_flag("TASKS_SYNC")
 DISPATCH_LEASE_S = int(os.environ.get("DISPATCH_LEASE_S", str(Q_CLUSTER["timeout"] + 30)))
 # Pauses between attempts to deliver a result notification to the customer.
 NOTIFY_BACKOFF_S = [float(s) for s in os.environ.get("NOTIFY_BACKOFF_S", "1,4,16").split(",") if s]
+
+# The platform's transaction fee on publishers' gross earnings, in percent.
+MARKETPLACE_FEE_PERCENT = os.environ.get("MARKETPLACE_FEE_PERCENT", "20")

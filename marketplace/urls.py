@@ -4,6 +4,7 @@ from django.views.generic import RedirectView
 
 from accounts.api import views as account_views
 from addons.api import views_2010 as assigned
+from billing.api import views as billing
 from recordings import views as recording_views
 from recordings.api import views as recordings
 
@@ -22,6 +23,7 @@ api_2010 = [
         f"{NUMBER}/AssignedAddOns/<str:assigned_sid>/Extensions/<str:sid>.json",
         assigned.AssignedAddOnExtensionDetail.as_view(),
     ),
+    path(f"{ACCOUNT}/Usage/Records.json", billing.UsageRecordList.as_view()),
     path(f"{ACCOUNT}/Recordings.json", recordings.RecordingList.as_view()),
     path(f"{ACCOUNT}/Recordings/<str:sid>.json", recordings.RecordingDetail.as_view()),
     path(f"{ACCOUNT}/Recordings/<str:sid>.wav", recordings.RecordingMedia.as_view()),

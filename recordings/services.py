@@ -10,7 +10,6 @@ import hashlib
 import hmac
 import json
 import logging
-import math
 import tempfile
 import time
 from datetime import timedelta
@@ -25,6 +24,7 @@ from addons.invocation import builder, engine, outcomes, transport
 from addons.invocation.verdict import Verdict, judge, schema_problems
 from addons.models import InstalledAddOn, InstalledExtension
 from addons.services import invocations as records
+from billing import services as billing
 from marketplace.api.formats import absolute_url
 from marketplace.errors import InvalidParameter, MarketplaceError, NotFound
 from recordings import notify, queue
@@ -147,6 +147,8 @@ def deliver_to_publisher(*, result_sid):
     planned = engine.plan(installation, extension_enabled=True)
     if planned.refusal is not None:
         return _finish(result, Verdict(planned.refusal, planned.refusal.message))
+    if not _affordable(result, installation):
+        return _finish(result, Verdict(outcomes.INSUFFICIENT_BALANCE, outcomes.INSUFFICIENT_BALANCE.message))
 
     target = engine.target_for(installation, INTEGRATION_POINT, request_sid=result.sid)
     recording = result.recording
@@ -181,6 +183,15 @@ def deliver_to_publisher(*, result_sid):
             )
         else:
             _fail(result.sid, verdict.outcome.code, verdict.message)
+
+
+def _affordable(result, installation):
+    """The whole recording at the per-minute price must be covered before it is sent."""
+    pricing = installation.version.pricing
+    if pricing.get("model") != "per_minute":
+        return True
+    price = billing.unit_price(pricing) * billing.minutes_of(result.recording.duration_ms)
+    return price <= billing.balance_of(result.account)
 
 
 def _take_for_dispatch(result_sid):
@@ -338,8 +349,11 @@ class _ResultTarget:
 
 
 def _complete(result):
-    pricing = result.installation.version.pricing if result.installation else {}
-    minutes = math.ceil(result.recording.duration_ms / 60000) if pricing.get("model") == "per_minute" else 0
+    """Completed, and billed per started minute in the same transaction (once: the move is
+    conditional, and the billing event's key is the result's SID)."""
+    version = result.installation.version if result.installation else None
+    per_minute = version is not None and version.pricing.get("model") == "per_minute"
+    minutes = billing.minutes_of(result.recording.duration_ms) if per_minute else 0
     moved = AddOnResult.objects.filter(sid=result.sid, status__in=OPEN).update(
         status=AddOnResult.Status.COMPLETED,
         date_completed=timezone.now(),
@@ -347,6 +361,9 @@ def _complete(result):
         billable_minutes=minutes,
     )
     if moved:
+        result.billable_minutes = minutes
+        if per_minute:
+            billing.charge_result_minutes(result, version)
         queue.enqueue_on_commit("recordings.tasks.notify_customer", result.sid)
 
 

@@ -7,6 +7,7 @@ import pytest
 
 from accounts import services as account_services
 from addons.services import import_listing
+from billing import services as billing_services
 from tests.wire import TwilioTestClient
 
 BASE_MANIFEST = {
@@ -96,14 +97,21 @@ def publisher(db):
     return account_services.create_account(friendly_name="Acme Data", is_publisher=True)
 
 
+def funded_account(name, credit="100"):
+    """A customer with prepaid credit: priced add-ons only run for those who can pay."""
+    account = account_services.create_account(friendly_name=name)
+    billing_services.add_credit(account=account, amount=credit, reason="test credit")
+    return account
+
+
 @pytest.fixture
 def customer(db):
-    return account_services.create_account(friendly_name="Customer One")
+    return funded_account("Customer One")
 
 
 @pytest.fixture
 def other_customer(db):
-    return account_services.create_account(friendly_name="Customer Two")
+    return funded_account("Customer Two")
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from addons.api import alerts, lookups, publishers, sandbox, views
+from billing.api.views import InstalledAddOnUsage
 
 urlpatterns = [
     path("v1/AvailableAddOns", views.AvailableAddOnList.as_view()),
@@ -14,6 +15,7 @@ urlpatterns = [
         "v1/InstalledAddOns/<str:installation_sid>/Extensions/<str:sid>",
         views.InstalledAddOnExtensionDetail.as_view(),
     ),
+    path("v1/InstalledAddOns/<str:installation_sid>/Usage", InstalledAddOnUsage.as_view()),
     path("v1/PhoneNumbers/<str:phone_number>", lookups.PhoneNumberLookup.as_view()),
     path("v1/Alerts", alerts.AlertList.as_view()),
     path("v1/Alerts/<str:sid>", alerts.AlertDetail.as_view()),

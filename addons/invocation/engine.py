@@ -19,10 +19,12 @@ from addons.invocation.verdict import Verdict, judge, schema_problems
 from addons.manifest import ADD_ON_TYPES
 from addons.models import Listing
 from addons.services import invocations as records
+from billing import services as billing
 from marketplace.sids import new_sid
 
 logger = logging.getLogger(__name__)
 
+PRICED_PER_CALL = ("per_use", "per_success")
 INVOCABLE_STATES = (Listing.State.ACTIVE, Listing.State.PRIVATE_BETA, Listing.State.MARKETING_PREVIEW)
 
 _pool = None
@@ -119,6 +121,7 @@ def invoke(*, account, planned, integration_point, inputs, runtime=None, resourc
     results = [None] * len(planned)
     calls = []  # (index, target, request)
     rows = []
+    _refuse_what_the_balance_cannot_cover(account, planned)
 
     for index, item in enumerate(planned):
         if item.refusal is not None:
@@ -151,6 +154,20 @@ def invoke(*, account, planned, integration_point, inputs, runtime=None, resourc
     for result in results:
         result.invocation = by_sid.get(result.request_sid)
     return results
+
+
+def _refuse_what_the_balance_cannot_cover(account, planned):
+    """Nothing is served for free by accident: a priced add-on runs only if the balance,
+    less the other priced add-ons of this event, covers it."""
+    remaining = billing.balance_of(account)
+    for item in planned:
+        if item.refusal is not None or item.installation.version.pricing.get("model") not in PRICED_PER_CALL:
+            continue
+        price = billing.unit_price(item.installation.version.pricing)
+        if price > remaining:
+            item.refusal = outcomes.INSUFFICIENT_BALANCE
+        else:
+            remaining -= price
 
 
 # Past its deadline the transport reports its own timeout; this is how long we let it.

@@ -40,6 +40,9 @@ SCHEMA_REJECTED = Outcome(
     "schema_rejected", 61026, "The add-on's response failed its response validation schema", True, True
 )
 UNEXPECTED_STATUS = Outcome("unexpected_status", 61027, "The add-on answered with an unexpected status", True, True)
+INSUFFICIENT_BALANCE = Outcome(
+    "insufficient_balance", 61032, "The account's balance does not cover this add-on's price", False, False
+)
 REQUEST_INVALID = Outcome(
     "request_invalid", 61028, "The request to the add-on could not be built from these values", False, False
 )
@@ -64,5 +67,6 @@ ALL = {
         SCHEMA_REJECTED,
         UNEXPECTED_STATUS,
         REQUEST_INVALID,
+        INSUFFICIENT_BALANCE,
     )
 }

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from addons.models import Invocation, Notification
+from billing import services as billing
 
 
 @dataclass
@@ -27,6 +28,7 @@ def record_invocations(*, account, integration_point, pending):
     """Write every invocation of one event, and a notification for each failure."""
     rows = [_invocation(account, integration_point, item) for item in pending]
     Invocation.objects.bulk_create(rows)
+    billing.charge_invocations(rows)
     notes = []
     for item, row in zip(pending, rows):
         if row.status == Invocation.Status.FAILED and not row.is_test:

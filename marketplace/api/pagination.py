@@ -29,7 +29,7 @@ def read_token(token):
         if not token.startswith("PT"):
             raise signing.BadSignature
         direction, key = signing.loads(token[2:], salt=_SALT)
-        if direction not in ("n", "p") or not isinstance(key, int):
+        if direction not in ("n", "p") or not isinstance(key, (int, str)):
             raise signing.BadSignature
     except (signing.BadSignature, ValueError, TypeError):
         raise InvalidParameter("Parameter 'PageToken' is not a page token this API issued", param="PageToken")
@@ -127,4 +127,29 @@ def v2010_list(request, queryset, *, key, path, render):
         "start": start,
         "end": start + max(len(page.rows) - 1, 0),
         "uri": link(page.number, current_token),
+    }
+
+
+def list_page(request, items, *, key, path, cursor):
+    """The 2010 envelope over a short list already sorted by `cursor` (aggregates, not rows):
+    the same parameters and opaque tokens, going forward only."""
+    query = request.query_params
+    size = params.integer(query, "PageSize", minimum=1, maximum=MAX_PAGE_SIZE, default=DEFAULT_PAGE_SIZE)
+    number = params.integer(query, "Page", minimum=0, default=0)
+    token = params.string(query, "PageToken")
+    after = read_token(token)[1] if token else None
+    remaining = [item for item in items if after is None or cursor(item) > after]
+    rows = remaining[:size]
+    page = Page(rows, number, size, make_token("n", cursor(rows[-1])) if len(remaining) > size else None, None)
+    start = number * size
+    return {
+        key: rows,
+        "first_page_uri": _page_path(request, path, page, 0, None),
+        "previous_page_uri": None,
+        "next_page_uri": _page_path(request, path, page, number + 1, page.next_token) if page.next_token else None,
+        "page": number,
+        "page_size": size,
+        "start": start,
+        "end": start + max(len(rows) - 1, 0),
+        "uri": _page_path(request, path, page, number, token),
     }

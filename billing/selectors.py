@@ -1,0 +1,105 @@
+"""Reads on billing: usage by category and by day, aggregated in the database."""
+
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import Count, Sum
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from billing.models import BillingEvent
+from marketplace.errors import InvalidParameter
+
+MARKETPLACE = "marketplace"
+UNITS = {"per_minute": ("minutes", "minutes"), "manual": ("units", "units")}
+
+
+def parse_date(query, name):
+    value = query.get(name)
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidParameter(f"Parameter '{name}' must be a date like 2026-11-22", param=name)
+
+
+def _window(account, start_date, end_date):
+    end_date = end_date or timezone.now().date()
+    start_date = start_date or account.date_created.date()
+    if start_date > end_date:
+        raise InvalidParameter("Parameter 'StartDate' must not be after 'EndDate'", param="StartDate")
+    start = timezone.make_aware(datetime.combine(start_date, time.min))
+    end = timezone.make_aware(datetime.combine(end_date + timedelta(days=1), time.min))
+    return start_date, end_date, start, end
+
+
+def usage_records(account, *, category=None, start_date=None, end_date=None):
+    """One record for all of marketplace and one per add-on (`marketplace-<unique_name>`)."""
+    start_date, end_date, start, end = _window(account, start_date, end_date)
+    rows = list(
+        BillingEvent.objects.filter(account=account, date_created__gte=start, date_created__lt=end)
+        .values("listing__unique_name", "listing__friendly_name", "kind")
+        .annotate(count=Count("id"), usage=Sum("quantity"), price=Sum("amount"))
+        .order_by("listing__unique_name")
+    )
+    records = {}
+    for row in rows:
+        name = f"{MARKETPLACE}-{row['listing__unique_name']}"
+        record = records.setdefault(name, _record(account, name, f"Marketplace add-on {row['listing__friendly_name']}"))
+        _add(record, row)
+        record["count_unit"], record["usage_unit"] = UNITS.get(row["kind"], ("requests", "requests"))
+    total = _record(account, MARKETPLACE, "Marketplace add-ons")
+    for row in rows:
+        _add(total, row)
+    everything = [total, *records.values()] if rows or category in (None, MARKETPLACE) else []
+    chosen = [r for r in everything if category in (None, r["category"])]
+    return [_finish(r, start_date, end_date) for r in sorted(chosen, key=lambda r: r["category"])]
+
+
+def _record(account, category, description):
+    return {
+        "account_sid": account.sid,
+        "api_version": "2010-04-01",
+        "category": category,
+        "description": description,
+        "_count": 0,
+        "_usage": 0,
+        "_price": 0,
+        "count_unit": "requests",
+        "usage_unit": "requests",
+        "price_unit": "usd",
+    }
+
+
+def _add(record, row):
+    record["_count"] += row["count"]
+    record["_usage"] += row["usage"]
+    record["_price"] += row["price"]
+
+
+def _finish(record, start_date, end_date):
+    path = f"/2010-04-01/Accounts/{record['account_sid']}/Usage/Records.json"
+    query = f"Category={record['category']}&StartDate={start_date}&EndDate={end_date}"
+    return {
+        **{k: v for k, v in record.items() if not k.startswith("_")},
+        "as_of": timezone.now().strftime("%Y-%m-%dT%H:%M:%S+00:00"),
+        "count": str(record["_count"]),
+        "usage": str(record["_usage"].normalize() if hasattr(record["_usage"], "normalize") else record["_usage"]),
+        "price": float(record["_price"]),
+        "start_date": start_date.isoformat(),
+        "end_date": end_date.isoformat(),
+        "uri": f"{path}?{query}",
+        "subresource_uris": {},
+    }
+
+
+def usage_by_day(account, *, start_date=None, end_date=None):
+    """Per add-on, per day: events and amount, for the console's chart and CSV."""
+    start_date, end_date, start, end = _window(account, start_date, end_date)
+    return list(
+        BillingEvent.objects.filter(account=account, date_created__gte=start, date_created__lt=end)
+        .annotate(day=TruncDate("date_created"))
+        .values("day", "listing__unique_name")
+        .annotate(count=Count("id"), usage=Sum("quantity"), amount=Sum("amount"))
+        .order_by("day", "listing__unique_name")
+    )
