@@ -13,6 +13,9 @@ urlpatterns = [
     path("debugger/", views.debugger, name="debugger"),
     path("recordings/", views.recordings, name="recordings"),
     path("recordings/<str:recording_sid>/", views.recording, name="recording"),
+    path("usage/", views.usage, name="usage"),
     path("publisher/listings/", views.publisher_listings, name="publisher_listings"),
+    path("publisher/statements/", views.statements, name="statements"),
+    path("publisher/statements/<str:period>.csv", views.statement_csv, name="statement_csv"),
     path("publisher/listings/<str:listing_sid>/test/", views.test_console, name="test_console"),
 ]

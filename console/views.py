@@ -5,8 +5,13 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+import csv
+from datetime import date, timedelta
+
 from django.contrib import messages
 from django.db.models import Prefetch
+from django.http import HttpResponse
+from django.utils import timezone
 
 from addons.invocation import trial
 from addons.models import Listing, Notification
@@ -15,6 +20,10 @@ from console.forms import RecordingUploadForm, TestInvocationForm
 from marketplace.errors import MarketplaceError
 from recordings import services as recording_services
 from recordings.downloads import payload_download_url
+from billing import selectors as billing_selectors
+from billing import services as billing_services
+from billing.models import BillingEvent, LedgerEntry, Statement
+from console.charts import stacked_bars
 from recordings.models import AddOnResult, Payload, Recording
 
 PAGE_SIZE = 50
@@ -109,3 +118,78 @@ def recording(request, account, recording_sid):
     )
     links = {payload.sid: payload_download_url(payload) for result in results for payload in result.payloads.all()}
     return render(request, "console/recording.html", {"recording": found, "results": results, "links": links})
+
+
+USAGE_DAYS = 30
+
+
+@with_account
+def usage(request, account):
+    end = timezone.now().date()
+    start = end - timedelta(days=USAGE_DAYS - 1)
+    days = billing_selectors.usage_by_day(account, start_date=start, end_date=end)
+    if request.GET.get("format") == "csv":
+        return _csv(
+            f"usage-{account.sid}-{start}-{end}.csv",
+            ["date", "add_on", "events", "usage", "amount_usd"],
+            ([d["day"], d["listing__unique_name"], d["count"], d["usage"], d["amount"]] for d in days),
+        )
+    chart, legend = stacked_bars(
+        [{"day": d["day"], "series": d["listing__unique_name"], "amount": d["amount"]} for d in days], start=start, end=end
+    )
+    records = billing_selectors.usage_records(account, start_date=start, end_date=end)
+    ledger = LedgerEntry.objects.filter(account=account).order_by("-id")[:20]
+    context = {
+        "chart": chart,
+        "legend": legend,
+        "records": records,
+        "balance": billing_services.balance_of(account),
+        "ledger": ledger,
+        "start": start,
+        "end": end,
+    }
+    return render(request, "console/usage.html", context)
+
+
+@publisher_only
+def statements(request, account):
+    today = timezone.now().date()
+    current = billing_services.statement_figures(account, today.replace(day=1))
+    closed = Statement.objects.filter(publisher=account).order_by("-period")
+    manual = (
+        BillingEvent.objects.filter(publisher=account, kind=BillingEvent.Kind.MANUAL)
+        .select_related("listing", "billable_item", "account")
+        .order_by("-id")[:50]
+    )
+    context = {"current": current, "month": today.replace(day=1), "closed": closed, "manual": manual}
+    return render(request, "console/statements.html", context)
+
+
+@publisher_only
+def statement_csv(request, account, period):
+    try:
+        month = date.fromisoformat(f"{period}-01")
+    except ValueError:
+        raise Http404("No such month")
+    statement = Statement.objects.filter(publisher=account, period=month).first()
+    if statement is not None:  # closed: exactly as it was closed
+        figures = {name: getattr(statement, name) for name in ("events", "gross", "fee_percent", "fee", "net", "lines")}
+    else:
+        figures = billing_services.statement_figures(account, month)
+    rows = [[line["listing"], line["kind"], line["events"], line["quantity"], line["gross"]] for line in figures["lines"]]
+    rows += [
+        [],
+        ["gross", "", figures["events"], "", figures["gross"]],
+        [f"fee ({figures['fee_percent']} %)", "", "", "", figures["fee"]],
+        ["net", "", "", "", figures["net"]],
+    ]
+    return _csv(f"statement-{account.sid}-{period}.csv", ["listing", "kind", "events", "quantity", "gross_usd"], rows)
+
+
+def _csv(filename, header, rows):
+    response = HttpResponse(content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    writer = csv.writer(response)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return response

@@ -53,12 +53,15 @@ IMPLEMENTED = {
     "GET /2010-04-01/Accounts/{AccountSid}/Recordings/{ReferenceSid}/AddOnResults/{AddOnResultSid}/Payloads"
     "/{PayloadSid}/Data.json",
     "GET /v1/PhoneNumbers/{PhoneNumber}",
+    "POST /v1/InstalledAddOns/{InstalledAddOnSid}/Usage",
+    "GET /2010-04-01/Accounts/{AccountSid}/Usage/Records.json",
 }
 
 
 def test_every_implemented_operation_conforms_on_success_and_error(
-    api, customer, publisher, listing, monkeypatch, make_listing, httpserver, client, django_capture_on_commit_callbacks
-):
+    api, api_for, customer, publisher, listing, monkeypatch, make_listing, httpserver, client,
+    django_capture_on_commit_callbacks,
+):  # fmt: skip
     seen = set()
     original = CONFORMANCE.check
 
@@ -167,6 +170,19 @@ def test_every_implemented_operation_conforms_on_success_and_error(
     api.delete(f"{results}/{xr}.json")
     api.delete(f"{recordings}/{re}.json")
     api.delete(f"{recordings}/{re}.json")
+
+    manual = make_listing(unique_name="reports", pricing={"model": "manual"}, billable_items=[{"name": "page", "price": "0.1"}])
+    installed = api.post(
+        "/v1/InstalledAddOns",
+        {"AvailableAddOnSid": manual.sid, "AcceptTermsOfService": "true", "Configuration": '{"language": "en"}'},
+    ).json()["sid"]
+    as_publisher = api_for(publisher)
+    item = manual.billable_items.get().sid
+    as_publisher.post_json(f"/v1/InstalledAddOns/{installed}/Usage", {"billable_items": [{"sid": item, "quantity": 2}]})
+    as_publisher.post_json(f"/v1/InstalledAddOns/{installed}/Usage", {"billable_items": [{"sid": item, "quantity": 0}]})
+    usage = f"/2010-04-01/Accounts/{customer.sid}/Usage/Records.json"
+    api.get(usage)
+    api.get(usage, {"StartDate": "not-a-date"})
 
     assert {key for key, outcome in seen if outcome == "ok"} == IMPLEMENTED
     assert {key for key, outcome in seen if outcome == "error"} == IMPLEMENTED

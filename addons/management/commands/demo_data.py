@@ -20,11 +20,13 @@ from accounts import services as account_services
 from accounts.models import Account, IncomingPhoneNumber
 from addons import services
 from addons.models import InstalledAddOn, Listing
+from billing import services as billing
 
 MANIFESTS = Path(settings.BASE_DIR) / "publishers" / "manifests"
 DEMO_DIR = Path(settings.VAR_DIR) / "demo"
 DEMO_NUMBER = "+14155552671"
 ASSIGNED_LISTING = "demo_anagram"
+DEMO_CREDIT = "25"
 
 
 class Command(BaseCommand):
@@ -44,6 +46,8 @@ class Command(BaseCommand):
                 "publisher": self._user("publisher", saved, account=publisher),
             }
             listings = [self._listing(path, publisher) for path in sorted(MANIFESTS.glob("*.json"))]
+            if not customer.ledger.filter(kind="credit").exists():
+                billing.add_credit(account=customer, amount=DEMO_CREDIT, reason="Demo credit")
             self._demo_installation(customer, listings)
 
         secrets_file.write_text(json.dumps({name: password for name, password in logins.items()}, indent=2))
@@ -106,6 +110,7 @@ class Command(BaseCommand):
             f"  customer    customer / {logins['customer']}   (account {customer.sid})",
             f"  publisher   publisher / {logins['publisher']}   (account {publisher.sid})",
             f"API base:     {base}  (HTTP Basic {customer.sid}:{customer.auth_token})",
+            f"Balance:      {billing.balance_of(customer)} USD of demo credit",
             f"Listings:     {', '.join(f'{item.unique_name} ({item.sid})' for item in listings) or 'none'}",
             "",
         ]
