@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 
 from accounts.models import Account, IncomingPhoneNumber
@@ -41,9 +42,13 @@ class Listing(models.Model):
     unique_name = models.SlugField(max_length=64, unique=True)
     friendly_name = models.CharField(max_length=255)
     description = models.TextField(blank=True)
-    type = models.CharField(max_length=32, choices=AddOnType.choices)
-    pricing_type = models.CharField(max_length=16, choices=PricingModel.choices)
+    # Blank only for a listing created through the publisher API before its first manifest.
+    type = models.CharField(max_length=32, choices=AddOnType.choices, blank=True)
+    pricing_type = models.CharField(max_length=16, choices=PricingModel.choices, blank=True)
     state = models.CharField(max_length=32, choices=State.choices, default=State.DRAFT, db_index=True)
+    # The catalog page's sections, managed through the publisher API (/v1/Listing/{XB}):
+    # module_info, description, documentation, policies, support, configuration, pricing.
+    content = models.JSONField(default=dict, blank=True)
     beta_accounts = models.ManyToManyField(Account, blank=True, related_name="beta_listings")
     # The version new installations get; older installations stay pinned to theirs.
     latest_version = models.ForeignKey(
@@ -57,6 +62,25 @@ class Listing(models.Model):
 
     def __str__(self):
         return self.unique_name
+
+
+class ListingStateChange(models.Model):
+    """The moderation audit log: who moved a listing from which state to which, and why."""
+
+    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="state_changes")
+    from_state = models.CharField(max_length=32, choices=Listing.State.choices)
+    to_state = models.CharField(max_length=32, choices=Listing.State.choices)
+    reason = models.TextField()
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    date_created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self):
+        return f"{self.listing.unique_name}: {self.from_state} -> {self.to_state}"
 
 
 class ListingVersion(models.Model):
