@@ -1,6 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from console import customer_views as customer
 from console import views
 
 app_name = "console"
@@ -10,6 +11,21 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(template_name="console/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(next_page="console:login"), name="logout"),
     path("account/", views.switch_account, name="switch_account"),
+    path("catalog/", customer.catalog, name="catalog"),
+    path("catalog/<str:listing_sid>/", customer.listing_page, name="listing"),
+    path("catalog/<str:listing_sid>/install/", customer.install, name="install"),
+    path("installations/", customer.installations, name="installations"),
+    path("installations/<str:installation_sid>/", customer.installation, name="installation"),
+    path(
+        "installations/<str:installation_sid>/extensions/<str:extension_sid>/",
+        customer.switch_extension,
+        name="switch_extension",
+    ),
+    path("installations/<str:installation_sid>/assign/", customer.assign, name="assign"),
+    path("installations/<str:installation_sid>/unassign/<str:phone_number_sid>/", customer.unassign, name="unassign"),
+    path("installations/<str:installation_sid>/uninstall/", customer.uninstall, name="uninstall"),
+    path("numbers/", customer.phone_numbers, name="phone_numbers"),
+    path("numbers/<str:phone_number_sid>/delete/", customer.delete_phone_number, name="delete_phone_number"),
     path("debugger/", views.debugger, name="debugger"),
     path("recordings/", views.recordings, name="recordings"),
     path("recordings/<str:recording_sid>/", views.recording, name="recording"),

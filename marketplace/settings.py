@@ -162,6 +162,8 @@ STORAGES = {
 LOGIN_URL = "console:login"
 LOGIN_REDIRECT_URL = "console:dashboard"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Serve the apps' static files even before collectstatic has run (a fresh clone, tests).
+WHITENOISE_USE_FINDERS = True
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["marketplace.api.auth.TwilioBasicAuthentication"],

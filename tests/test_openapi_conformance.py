@@ -55,6 +55,10 @@ IMPLEMENTED = {
     "GET /v1/PhoneNumbers/{PhoneNumber}",
     "POST /v1/InstalledAddOns/{InstalledAddOnSid}/Usage",
     "GET /2010-04-01/Accounts/{AccountSid}/Usage/Records.json",
+    "GET /v1/Listings",
+    "POST /v1/Listings",
+    "GET /v1/Listing/{Sid}",
+    "POST /v1/Listing/{Sid}",
 }
 
 
@@ -183,6 +187,16 @@ def test_every_implemented_operation_conforms_on_success_and_error(
     usage = f"/2010-04-01/Accounts/{customer.sid}/Usage/Records.json"
     api.get(usage)
     api.get(usage, {"StartDate": "not-a-date"})
+
+    shell = as_publisher.post("/v1/Listings", {"ModuleInfo": '{"name": "Shell"}'}).json()["sid"]
+    api.post("/v1/Listings", {"ModuleInfo": '{"name": "Not a publisher"}'})
+    as_publisher.get("/v1/Listings")
+    api_for(publisher, password="wrong").get("/v1/Listings")
+    as_publisher.get(f"/v1/Listing/{shell}")
+    api.get(f"/v1/Listing/{shell}")
+    as_publisher.post(f"/v1/Listing/{shell}", {"Pricing": '{"body": "Free"}'})
+    as_publisher.post(f"/v1/Listing/{shell}", {"Pricing": '{"body": "Free"}'})  # 304
+    as_publisher.post(f"/v1/Listing/{shell}", {"Policies": "[]"})
 
     assert {key for key, outcome in seen if outcome == "ok"} == IMPLEMENTED
     assert {key for key, outcome in seen if outcome == "error"} == IMPLEMENTED

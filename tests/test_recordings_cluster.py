@@ -85,7 +85,9 @@ def test_a_recording_end_to_end_through_the_cluster(
     qcluster()
     recording = upload(live_server, customer)
     result = wait_for(lambda: AddOnResult.objects.filter(recording__sid=recording["sid"], status="completed").first())
-    assert result.billable_minutes == 1 and publisher_server.callbacks == [200]
+    # The result completes before the publisher's thread has read our answer to its callback.
+    assert wait_for(lambda: publisher_server.callbacks) == [200]
+    assert result.billable_minutes == 1
     payload = Payload.objects.get(add_on_result=result)
     assert json.loads(payload.data.open("rb").read()) == {"transcript": f"analysis of {recording['sid']}"}
     listed = requests.get(
@@ -118,7 +120,7 @@ def test_a_worker_killed_mid_task_leaves_exactly_one_terminal_state(
 
     assert result.status == "completed" and result.billable_minutes == 1
     assert publisher_server.seen == [result.sid, result.sid]  # same request SID: the idempotency token
-    assert publisher_server.callbacks == [200]
+    assert wait_for(lambda: publisher_server.callbacks) == [200]
     assert Invocation.objects.filter(sid=result.sid).count() == 1
     assert Payload.objects.filter(add_on_result=result).count() == 1
 

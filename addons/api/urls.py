@@ -1,6 +1,6 @@
 from django.urls import path
 
-from addons.api import alerts, lookups, publishers, sandbox, views
+from addons.api import alerts, listings, lookups, publishers, sandbox, views
 from billing.api.views import InstalledAddOnUsage
 
 urlpatterns = [
@@ -16,6 +16,8 @@ urlpatterns = [
         views.InstalledAddOnExtensionDetail.as_view(),
     ),
     path("v1/InstalledAddOns/<str:installation_sid>/Usage", InstalledAddOnUsage.as_view()),
+    path("v1/Listings", listings.ListingList.as_view()),
+    path("v1/Listing/<str:sid>", listings.ListingDetail.as_view()),
     path("v1/PhoneNumbers/<str:phone_number>", lookups.PhoneNumberLookup.as_view()),
     path("v1/Alerts", alerts.AlertList.as_view()),
     path("v1/Alerts/<str:sid>", alerts.AlertDetail.as_view()),

@@ -8,12 +8,14 @@ from addons.services.installations import (
     uninstall_add_on,
     update_installation,
 )
+from addons.services.moderation import set_listing_state
 
 __all__ = [
     "assign_add_on",
     "import_listing",
     "install_add_on",
     "set_extension_enabled",
+    "set_listing_state",
     "unassign_add_on",
     "uninstall_add_on",
     "update_installation",

@@ -2,7 +2,7 @@ from django.db import transaction
 from django.db.models import Max
 
 from addons.manifest import validate_manifest
-from addons.models import INTEGRATION_POINTS, BillableItem, Extension, Listing, ListingVersion
+from addons.models import INTEGRATION_POINTS, BillableItem, Extension, Listing, ListingStateChange, ListingVersion
 from marketplace.errors import Conflict, InvalidParameter
 
 
@@ -23,17 +23,24 @@ def import_listing(*, manifest, publisher, state=None) -> ListingVersion:
         listing = Listing(unique_name=data["unique_name"], publisher=publisher, type=data["type"])
     elif listing.publisher_id != publisher.id:
         raise Conflict(f"The listing name {data['unique_name']} is taken", param="unique_name")
-    elif listing.type != data["type"]:
+    elif listing.type and listing.type != data["type"]:  # blank: a shell from the publisher API
         raise Conflict(
             f"Listing {listing.unique_name} is a {listing.type} add-on; a version cannot change its type",
             param="type",
         )
+    listing.type = data["type"]
     listing.friendly_name = data["friendly_name"]
     listing.description = data["description"]
     listing.pricing_type = data["pricing"]["model"]
+    previous_state = listing.state
     if state is not None:
+        # Set directly (the CLI's --state), outside the moderation rules; logged all the same.
         listing.state = state
     listing.save()
+    if listing.state != previous_state:
+        ListingStateChange.objects.create(
+            listing=listing, from_state=previous_state, to_state=listing.state, reason="set at import"
+        )
 
     extensions = [_extension(listing, name) for name in data["extensions"]]
     for item in data["billable_items"]:

@@ -1,0 +1,88 @@
+"""Marketplace v1 publisher API for catalog content: /v1/Listings and /v1/Listing/{XB}.
+
+Twilio's ModuleData (list: the caller's own listings; create: a listing shell) and
+ModuleDataManagement (fetch and update the catalog sections of one's own listing).
+"""
+
+from django.http import QueryDict
+from rest_framework import status
+from rest_framework.parsers import BaseParser, get_encoding
+from rest_framework.response import Response
+
+from addons.services import listings as service
+from marketplace.api import params
+from marketplace.api.formats import absolute_url
+from marketplace.api.views import AccountAPIView
+from marketplace.errors import MarketplaceError
+
+# Policies alone may be 5 MB of JSON, which form-encoding can triple; DRF's FormParser holds
+# every body to DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB), so updates get a parser of their own.
+MAX_UPDATE_BODY_BYTES = 16 * 1024 * 1024
+
+
+class RequestTooLarge(MarketplaceError):
+    code = 20001
+    status = 413
+
+
+class CatalogFormParser(BaseParser):
+    """Form-encoded bodies up to MAX_UPDATE_BODY_BYTES (this endpoint takes nothing else)."""
+
+    media_type = "application/x-www-form-urlencoded"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        body = stream.read(MAX_UPDATE_BODY_BYTES + 1)
+        if len(body) > MAX_UPDATE_BODY_BYTES:
+            raise RequestTooLarge(f"Request body is larger than {MAX_UPDATE_BODY_BYTES // (1024 * 1024)} MB")
+        return QueryDict(body, encoding=get_encoding(parser_context or {}))
+
+
+def listing_path(sid):
+    return f"/v1/Listing/{sid}"
+
+
+def module_data_management(listing):
+    """The spec's marketplace.v1.module_data_management: a section never set is null."""
+    content = listing.content or {}
+    return {
+        "url": absolute_url(listing_path(listing.sid)),
+        "sid": listing.sid,
+        "description": content.get("description"),
+        "support": content.get("support"),
+        "policies": content.get("policies"),
+        "module_info": content.get("module_info"),
+        "documentation": content.get("documentation"),
+        "configuration": content.get("configuration"),
+        "pricing": content.get("pricing"),
+    }
+
+
+class ListingList(AccountAPIView):
+    def get(self, request):
+        listings = service.publisher_listings(self.account)
+        return Response({"listings": [module_data_management(listing) for listing in listings]})
+
+    def post(self, request):
+        data = request.data
+        listing = service.create_listing(
+            publisher=self.account,
+            module_info=params.json_object(data, "ModuleInfo", required=True),
+            configuration=params.json_object(data, "Configuration"),
+        )
+        return Response(module_data_management(listing))
+
+
+class ListingDetail(AccountAPIView):
+    parser_classes = [CatalogFormParser]
+
+    def get(self, request, sid):
+        listing = service.publisher_listing(self.account, self.path_sid(sid, "XB"))
+        return Response(module_data_management(listing))
+
+    def post(self, request, sid):
+        listing = service.publisher_listing(self.account, self.path_sid(sid, "XB"))
+        sections = {key: params.json_object(request.data, param) for param, key in service.SECTIONS.items()}
+        listing, changed = service.update_listing_content(listing=listing, **sections)
+        if not changed:
+            return Response(status=status.HTTP_304_NOT_MODIFIED)
+        return Response(module_data_management(listing))
