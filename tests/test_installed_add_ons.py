@@ -254,3 +254,9 @@ def test_unknown_settings_are_refused(api, listing):
     assert reply.status_code == 400
     assert reply.json()["details"] == [{"field": "langauge", "message": "langauge is not a setting of this add-on"}]
     assert_nothing_installed()
+
+
+def test_a_body_over_the_size_limit_is_413_not_a_crash(api, listing):
+    reply = api.post("/v1/InstalledAddOns", install_data(listing, Configuration='{"language": "' + "x" * 3_000_000 + '"}'))
+    assert reply.status_code == 413 and reply.json()["code"] == 20001
+    assert_nothing_installed()

@@ -7,7 +7,7 @@ import pytest
 from twilio.request_validator import RequestValidator
 
 from accounts.services import create_account
-from addons.models import Invocation, Notification
+from addons.models import Invocation, Listing, Notification
 from tests.conftest import make_manifest
 
 
@@ -96,3 +96,9 @@ def test_only_the_listings_publisher_may_test_it(api, api_for, listing, db):
     rival = create_account(friendly_name="Rival", is_publisher=True)
     assert run_test(api, listing).status_code == 404
     assert run_test(api_for(rival), listing).status_code == 404
+
+
+def test_a_listing_without_a_version_cannot_be_tested_yet(publisher_api, publisher):
+    shell = Listing.objects.create(publisher=publisher, unique_name="shell", friendly_name="Shell")
+    reply = run_test(publisher_api, shell)
+    assert reply.status_code == 400 and "no version" in reply.json()["message"]

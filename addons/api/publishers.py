@@ -6,7 +6,7 @@ from addons.invocation import trial
 from addons.models import Listing
 from marketplace.api import params
 from marketplace.api.views import AccountAPIView
-from marketplace.errors import NotFound
+from marketplace.errors import InvalidParameter, NotFound
 
 SAMPLE_NUMBER = "+14155552671"
 
@@ -20,6 +20,10 @@ class TestInvocation(AccountAPIView):
             raise NotFound(f"Listing {listing_sid} was not found")
         data = request.data
         version = listing.latest_version
+        if version is None:
+            raise InvalidParameter(
+                "This listing has no version to test yet: import its manifest first", param="VersionSid"
+            )
         if (version_sid := params.sid(data, "VersionSid", "XC")) is not None:
             version = listing.versions.filter(sid=version_sid).first()
             if version is None:

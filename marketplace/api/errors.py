@@ -2,6 +2,7 @@
 
 import logging
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, JsonResponse
 from django.views.defaults import page_not_found
 from rest_framework import exceptions, status
@@ -30,6 +31,8 @@ def exception_handler(exc, context):
             status.HTTP_401_UNAUTHORIZED,
             headers={"WWW-Authenticate": 'Basic realm="Twilio API"'},
         )
+    if isinstance(exc, RequestDataTooBig):
+        return error_response(20001, "The request body is larger than this endpoint accepts", 413)
     if isinstance(exc, Http404) or isinstance(exc, exceptions.NotFound):
         return error_response(20404, "The requested resource was not found", 404)
     if isinstance(exc, exceptions.MethodNotAllowed):
