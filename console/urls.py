@@ -33,5 +33,7 @@ urlpatterns = [
     path("publisher/listings/", views.publisher_listings, name="publisher_listings"),
     path("publisher/statements/", views.statements, name="statements"),
     path("publisher/statements/<str:period>.csv", views.statement_csv, name="statement_csv"),
+    path("publisher/listings/<str:listing_sid>/", views.publisher_listing, name="publisher_listing"),
     path("publisher/listings/<str:listing_sid>/test/", views.test_console, name="test_console"),
+    path("publisher/listings/<str:listing_sid>/sla/", views.sla_page, name="sla"),
 ]

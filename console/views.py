@@ -16,14 +16,17 @@ from django.utils import timezone
 from addons.invocation import trial
 from addons.models import Listing, Notification
 from console.accounts import SESSION_KEY, accounts_of, publisher_only, with_account
-from console.forms import RecordingUploadForm, TestInvocationForm
+from console.forms import ManifestForm, RecordingUploadForm, TestInvocationForm
 from marketplace.errors import MarketplaceError
 from recordings import services as recording_services
 from recordings.downloads import payload_download_url
 from billing import selectors as billing_selectors
 from billing import services as billing_services
 from billing.models import BillingEvent, LedgerEntry, Statement
-from console.charts import stacked_bars
+from addons import sla
+from addons.manifest import load_manifest
+from addons.services import import_listing
+from console.charts import line_chart, stacked_bars
 from recordings.models import AddOnResult, Payload, Recording
 
 PAGE_SIZE = 50
@@ -193,3 +196,45 @@ def _csv(filename, header, rows):
     writer.writerow(header)
     writer.writerows(rows)
     return response
+
+
+def _own_listing(account, listing_sid):
+    listing = Listing.objects.select_related("latest_version").filter(publisher=account, sid=listing_sid).first()
+    if listing is None:
+        raise Http404("No such listing")
+    return listing
+
+
+@publisher_only
+def publisher_listing(request, account, listing_sid):
+    """A listing's versions, and a new version from an uploaded or pasted manifest."""
+    listing = _own_listing(account, listing_sid)
+    form = ManifestForm(request.POST or None, request.FILES or None)
+    problems = []
+    if request.method == "POST" and form.is_valid():
+        try:
+            version = import_listing(manifest=load_manifest(form.cleaned_data["manifest"]), publisher=account)
+        except MarketplaceError as error:
+            problems = error.details or [{"path": "$", "message": error.message}]
+        else:
+            messages.success(request, f"Released version {version.number} ({version.sid}).")
+            return redirect("console:publisher_listing", listing_sid=version.listing.sid)
+    versions = listing.versions.order_by("-number").prefetch_related("extensions")
+    context = {"listing": listing, "versions": versions, "form": form, "problems": problems}
+    return render(request, "console/publisher_listing.html", context)
+
+
+@publisher_only
+def sla_page(request, account, listing_sid):
+    listing = _own_listing(account, listing_sid)
+    report = sla.sla_report(listing)
+    average = [(str(d["day"]), d["average"]) for d in report["per_day"]]
+    p99 = [(str(d["day"]), d["p99"]) for d in report["per_day"]]
+    context = {
+        "listing": listing,
+        "report": report,
+        "average_chart": line_chart(average, targets=[("target", sla.TARGET_AVERAGE_MS)]),
+        "p99_chart": line_chart(p99, targets=[("target", sla.TARGET_P99_MS)]),
+        "targets": {"average": sla.TARGET_AVERAGE_MS, "p99": sla.TARGET_P99_MS},
+    }
+    return render(request, "console/sla.html", context)
