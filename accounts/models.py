@@ -102,7 +102,10 @@ class IncomingPhoneNumber(models.Model):
 
     class Meta:
         ordering = ["id"]
-        indexes = [models.Index(fields=["account", "id"], name="pn_account_id")]
+        indexes = [
+            models.Index(fields=["account", "id"], name="pn_account_id"),
+            models.Index(fields=["account", "friendly_name"], name="pn_account_name"),
+        ]
 
     def __str__(self):
         return self.phone_number

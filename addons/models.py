@@ -59,6 +59,8 @@ class Listing(models.Model):
 
     class Meta:
         ordering = ["id"]
+        # The catalog pages on (state, id): active listings by keyset.
+        indexes = [models.Index(fields=["state", "id"], name="xb_state_id")]
 
     def __str__(self):
         return self.unique_name
@@ -263,7 +265,10 @@ class Notification(models.Model):
 
     class Meta:
         ordering = ["id"]
-        indexes = [models.Index(fields=["account", "id"], name="no_account_id")]
+        indexes = [
+            models.Index(fields=["account", "id"], name="no_account_id"),
+            models.Index(fields=["account", "log_level", "id"], name="no_account_level_id"),
+        ]
 
     def __str__(self):
         return f"{self.sid} {self.error_code}"

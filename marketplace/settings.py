@@ -33,9 +33,30 @@ def _secret_key():
     return key_file.read_text().strip()
 
 
+# Production: HTTPS only, secure cookies, HSTS, JSON logs, and a SECRET_KEY from the environment.
+PRODUCTION = os.environ.get("MARKETPLACE_ENV", "development") == "production"
+if PRODUCTION and len(os.environ.get("SECRET_KEY", "")) < 50:
+    raise RuntimeError("In production SECRET_KEY must come from the environment (50 characters or more)")
+
 SECRET_KEY = _secret_key()
-DEBUG = env_flag("DEBUG")
+DEBUG = env_flag("DEBUG") and not PRODUCTION
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h.strip()]
+
+CSRF_TRUSTED_ORIGINS = [o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
+if PRODUCTION:
+    # Behind a TLS-terminating proxy that sets X-Forwarded-Proto.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    # Load balancers probe these over plain HTTP from inside the network.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+SESSION_COOKIE_HTTPONLY = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
 
 # Absolute base for `url` fields, `links` and the callback URLs handed to publishers.
 MARKETPLACE_BASE_URL = os.environ.get("MARKETPLACE_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
@@ -181,7 +202,18 @@ REST_FRAMEWORK = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_sid": {"()": "marketplace.logs.RequestSidDefault"}},
+    "formatters": {
+        "json": {"()": "marketplace.logs.MarketplaceJsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_sid)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_sid"],
+            "formatter": os.environ.get("LOG_FORMAT", "json" if PRODUCTION else "text"),
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }

@@ -3,6 +3,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from accounts.api import views as account_views
+from marketplace import health
 from addons.api import views_2010 as assigned
 from billing.api import views as billing
 from recordings import views as recording_views
@@ -35,6 +36,8 @@ api_2010 = [
 ]
 
 urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("console/", include("console.urls")),
     path("sandbox/v1/Recordings", recordings.RecordingUpload.as_view()),

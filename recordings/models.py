@@ -79,7 +79,11 @@ class AddOnResult(models.Model):
 
     class Meta:
         ordering = ["id"]
-        indexes = [models.Index(fields=["recording", "id"], name="xr_recording_id")]
+        indexes = [
+            models.Index(fields=["recording", "id"], name="xr_recording_id"),
+            # The sweep: open results past their deadline, or stalled in the queue.
+            models.Index(fields=["status", "date_deadline"], name="xr_status_deadline"),
+        ]
 
     def __str__(self):
         return f"{self.sid} {self.status}"

@@ -14,7 +14,9 @@ def recording(account, sid):
 
 
 def results(recording):
-    return AddOnResult.objects.filter(recording=recording).select_related("account", "recording", "listing")
+    return AddOnResult.objects.filter(recording=recording).select_related(
+        "account", "recording", "recording__account", "listing"
+    )
 
 
 def result(recording, sid):
@@ -26,7 +28,7 @@ def result(recording, sid):
 
 def payloads(result):
     return Payload.objects.filter(add_on_result=result).select_related(
-        "add_on_result__account", "add_on_result__recording", "add_on_result__listing"
+        "add_on_result__account", "add_on_result__recording__account", "add_on_result__listing"
     )
 
 

@@ -169,6 +169,10 @@ def deliver_to_publisher(*, result_sid):
         request, size_limit=ACCEPTANCE_LIMIT, deadline=time.monotonic() + target.deadline_ms / 1000
     )
     verdict = judge_acceptance(exchange, target)
+    logger.info(
+        "recording %s sent to %s: %s", recording.sid, installation.unique_name, verdict.outcome.name,
+        extra={"request_sid": result.sid},
+    )  # fmt: skip
     pending = records.Pending(
         installation, installation.listing, installation.version, target, verdict, request, exchange, recording.sid
     )

@@ -169,3 +169,12 @@ class TestDemoData:
         assert customer.installed_add_ons.count() == counts[1]
         assigned = customer.phone_numbers.get().assignments.get()
         assert assigned.installation.listing.unique_name == "demo_anagram"
+
+
+def test_add_credit_command(customer):
+    printed = run("add_credit", "--account", customer.sid, "--amount", "5", "--reason", "top-up")
+    assert "balance 105.000000 USD" in printed
+    with pytest.raises(CommandError, match="more than 0"):
+        run("add_credit", "--account", customer.sid, "--amount", "-1", "--reason", "x")
+    with pytest.raises(CommandError, match="no such account"):
+        run("add_credit", "--account", "AC" + "0" * 32, "--amount", "1", "--reason", "x")

@@ -149,6 +149,8 @@ def invoke(*, account, planned, integration_point, inputs, runtime=None, resourc
         rows.append(_pending(item, target, verdict, request, exchange, resource_sid))
         results[index] = _result(item, target, verdict)
 
+    for row in rows:
+        _log(row, integration_point)
     saved = records.record_invocations(account=account, integration_point=integration_point, pending=rows)
     by_sid = {row.sid: row for row in saved}
     for result in results:
@@ -198,6 +200,19 @@ def _exchange_of(future, deadline, target):
     except Exception:  # a bug of ours must cost this add-on its result, not the event
         logger.exception("invocation %s failed unexpectedly", target.request_sid)
         return transport.Exchange(failure="invalid_request", detail="an internal error", attempts=1)
+
+
+def _log(pending, integration_point):
+    exchange = pending.exchange
+    logger.log(
+        logging.INFO if pending.verdict.successful else logging.WARNING,
+        "invocation %s %s: %s%s",
+        pending.target.unique_name,
+        integration_point,
+        pending.verdict.outcome.name,
+        f" in {exchange.latency_ms} ms, {exchange.attempts} attempt(s)" if exchange else "",
+        extra={"request_sid": pending.target.request_sid, "account_sid": pending.target.installation_sid},
+    )
 
 
 def _pending(item, target, verdict, request, exchange, resource_sid):

@@ -1,0 +1,36 @@
+"""Liveness and readiness for load balancers and orchestrators (no authentication)."""
+
+from django.db import connection
+from django.http import JsonResponse
+from django.views.decorators.http import require_GET
+from django_q.brokers import get_broker
+
+
+@require_GET
+def healthz(request):
+    """The process is up and answering."""
+    return JsonResponse({"status": "ok"})
+
+
+@require_GET
+def readyz(request):
+    """The database and the task broker are reachable: this process can do real work."""
+    checks = {"database": _database(), "broker": _broker()}
+    ready = all(value == "ok" for value in checks.values())
+    return JsonResponse({"status": "ok" if ready else "unavailable", **checks}, status=200 if ready else 503)
+
+
+def _database():
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return "ok"
+    except Exception as error:  # any failure means not ready; its kind is enough to say why
+        return f"unreachable: {error.__class__.__name__}"
+
+
+def _broker():
+    try:
+        return "ok" if get_broker().ping() else "unreachable"
+    except Exception as error:
+        return f"unreachable: {error.__class__.__name__}"
