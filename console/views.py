@@ -6,6 +6,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 import csv
+import json
 from datetime import date, timedelta
 
 from django.contrib import messages
@@ -209,7 +210,9 @@ def _own_listing(account, listing_sid):
 def publisher_listing(request, account, listing_sid):
     """A listing's versions, and a new version from an uploaded or pasted manifest."""
     listing = _own_listing(account, listing_sid)
-    form = ManifestForm(request.POST or None, request.FILES or None)
+    # Editing starts from the current manifest; a new version is whatever is submitted.
+    current = json.dumps(listing.latest_version.manifest, indent=2) if listing.latest_version else ""
+    form = ManifestForm(request.POST or None, request.FILES or None, initial={"manifest_text": current})
     problems = []
     if request.method == "POST" and form.is_valid():
         try:

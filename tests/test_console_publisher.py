@@ -68,3 +68,8 @@ def test_the_sla_page_computes_the_figures(publisher, listing):
 
 def test_sla_pages_are_the_publishers_own(customer, listing):
     assert console_client(customer, "cust").get(f"/console/publisher/listings/{listing.sid}/sla/").status_code == 404
+
+
+def test_the_manifest_form_starts_from_the_current_manifest(publisher, listing):
+    page = console_client(publisher, "pub").get(f"/console/publisher/listings/{listing.sid}/").content.decode()
+    assert "&quot;unique_name&quot;: &quot;caller_insight&quot;" in page
