@@ -24,8 +24,10 @@ class BillingEvent(models.Model):
 
     key = models.CharField(max_length=200, unique=True)
     kind = models.CharField(max_length=16, choices=Kind.choices)
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="billing_events")
-    publisher = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="earning_events")
+    # No single-column indexes: the composites below start with these columns and serve
+    # their lookups too; alone, PostgreSQL's planner picked them and read whole histories.
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="billing_events", db_index=False)
+    publisher = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="earning_events", db_index=False)
     listing = models.ForeignKey(Listing, on_delete=models.PROTECT, related_name="billing_events")
     installation = models.ForeignKey(
         InstalledAddOn, null=True, blank=True, on_delete=models.SET_NULL, related_name="billing_events"

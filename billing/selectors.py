@@ -84,7 +84,8 @@ def _finish(record, start_date, end_date):
         **{k: v for k, v in record.items() if not k.startswith("_")},
         "as_of": timezone.now().strftime("%Y-%m-%dT%H:%M:%S+00:00"),
         "count": str(record["_count"]),
-        "usage": str(record["_usage"].normalize() if hasattr(record["_usage"], "normalize") else record["_usage"]),
+        # Fixed-point text: normalize() alone would print 120 as "1.2E+2".
+        "usage": format(record["_usage"].normalize(), "f") if hasattr(record["_usage"], "normalize") else str(record["_usage"]),
         "price": float(record["_price"]),
         "start_date": start_date.isoformat(),
         "end_date": end_date.isoformat(),

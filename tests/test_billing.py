@@ -461,3 +461,13 @@ class TestUsageRecords:
 
     def test_other_accounts_usage_is_404(self, other_api, customer):
         assert other_api.get(f"/2010-04-01/Accounts/{customer.sid}/Usage/Records.json").status_code == 404
+
+
+def test_usage_is_written_in_fixed_point(api, customer, listing):
+    for n in range(120):
+        services.charge(
+            key=f"u{n}", kind="per_use", account=customer, listing=listing, installation=None,
+            quantity=1, price=Decimal("0.01"), reference=f"u{n}",
+        )  # fmt: skip
+    records = api.get(f"/2010-04-01/Accounts/{customer.sid}/Usage/Records.json").json()["usage_records"]
+    assert records[0]["usage"] == "120" and records[0]["count"] == "120"
