@@ -5,6 +5,9 @@ import requests
 from django.conf import settings
 from twilio.request_validator import RequestValidator
 
+# The publishers' sessions: keep-alive, no cookies or proxies, and the outbound address check.
+from addons.invocation.transport import session_for
+
 RESPONSE_PREVIEW = 2000
 
 
@@ -15,11 +18,11 @@ def send_signed(*, account, url, method, params):
     try:
         if method == "POST":
             headers = {"X-Twilio-Signature": validator.compute_signature(url, params)}
-            response = requests.post(url, data=params, headers=headers, **options)
+            response = session_for(url).post(url, data=params, headers=headers, **options)
         else:
             prepared = requests.Request("GET", url, params=params).prepare()
             headers = {"X-Twilio-Signature": validator.compute_signature(prepared.url, {})}
-            response = requests.get(prepared.url, headers=headers, **options)
+            response = session_for(url).get(prepared.url, headers=headers, **options)
     except requests.RequestException as error:
         return {"url": url, "method": method, "status_code": None, "error": error.__class__.__name__}
     with response:

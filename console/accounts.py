@@ -4,6 +4,7 @@ from functools import wraps
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
+from django.shortcuts import render
 
 from accounts.models import Account
 
@@ -29,7 +30,8 @@ def with_account(view):
     def wrapper(request, *args, **kwargs):
         account = current_account(request)
         if account is None:
-            raise Http404("This user belongs to no account")
+            # A staff user, say: explain instead of a bare 404.
+            return render(request, "console/no_account.html", status=403)
         request.account = account
         return view(request, *args, account=account, **kwargs)
 

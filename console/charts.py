@@ -17,7 +17,7 @@ def stacked_bars(rows, *, start, end, value="amount", width=760, height=220):
         cells[(row["day"], row["series"])] = Decimal(row[value])
         totals[row["day"]] = totals.get(row["day"], Decimal(0)) + Decimal(row[value])
     peak = max(totals.values(), default=Decimal(0)) or Decimal(1)
-    left, bottom, top = 50, 24, 10
+    left, bottom, top = 72, 24, 10
     plot_w, plot_h = width - left - 10, height - bottom - top
     bar_w = max(plot_w / max(len(days), 1) - 2, 1)
     bars = []
@@ -58,7 +58,7 @@ def stacked_bars(rows, *, start, end, value="amount", width=760, height=220):
 
 def line_chart(points, *, targets=(), width=760, height=200):
     """A latency line over time with horizontal target lines; points are (label, value)."""
-    left, bottom, top = 50, 24, 10
+    left, bottom, top = 72, 24, 10
     plot_w, plot_h = width - left - 10, height - bottom - top
     peak = max([v for _, v in points] + [t for _, t in targets] + [1])
     step = plot_w / max(len(points) - 1, 1)
@@ -84,5 +84,7 @@ def line_chart(points, *, targets=(), width=760, height=200):
         + lines
         + (f'<path d="{path}" fill="none" stroke="#1f4fd1" stroke-width="2"/>' if points else "")
         + marks
+        + (f'<text x="{left}" y="{height - 6}">{points[0][0]}</text>' if points else "")
+        + (f'<text x="{width - 10}" y="{height - 6}" text-anchor="end">{points[-1][0]}</text>' if len(points) > 1 else "")
         + "</svg>"
     )

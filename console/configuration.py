@@ -44,6 +44,14 @@ class ConfigurationField(JSONFormField):
     def run_validators(self, value):
         return None
 
+    def clean(self, value):
+        # The widget posts a field left empty as null or "": that is a setting not given,
+        # exactly as when an API call leaves it out (defaults and `required` then apply).
+        cleaned = super().clean(value)
+        if isinstance(cleaned, dict):
+            return {k: v for k, v in cleaned.items() if v is not None and v != ""}
+        return cleaned
+
 
 class ConfigurationFormMixin:
     """Adds a `configuration` field for `version` and reports violations beside each field."""

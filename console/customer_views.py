@@ -4,6 +4,8 @@ Every write goes through the same service as the API; every domain error is show
 it belongs on the form.
 """
 
+import re
+
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -33,7 +35,13 @@ def _show(form, error):
     if isinstance(error, InvalidConfiguration):
         form.configuration_violations(error)
     else:
-        form.add_error(FORM_FIELDS.get(error.param), error.message)
+        form.add_error(FORM_FIELDS.get(error.param), for_people(error.message))
+
+
+def for_people(message):
+    """The API's message without its "Parameter 'X'" opening: the field already says it."""
+    text = re.sub(r"^Parameter '[^']+'(: | )", "", message)
+    return text[:1].upper() + text[1:]
 
 
 def _listing(account, sid):

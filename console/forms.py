@@ -30,8 +30,8 @@ class PhoneNumberField(forms.CharField):
             return ""
         try:
             return e164_number(value, param=self.label)
-        except InvalidParameter as error:
-            raise forms.ValidationError(error.message)
+        except InvalidParameter:
+            raise forms.ValidationError("Not a valid E.164 phone number (e.g. +14155552671)")
 
 
 class TestInvocationForm(forms.Form):

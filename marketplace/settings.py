@@ -250,3 +250,7 @@ NOTIFY_BACKOFF_S = [float(s) for s in os.environ.get("NOTIFY_BACKOFF_S", "1,4,16
 
 # The platform's transaction fee on publishers' gross earnings, in percent.
 MARKETPLACE_FEE_PERCENT = os.environ.get("MARKETPLACE_FEE_PERCENT", "20")
+
+# Outbound safety: publishers' and customers' URLs may reach private, loopback or metadata
+# addresses only when this is on (development and tests, where everything is on loopback).
+OUTBOUND_ALLOW_PRIVATE = env_flag("OUTBOUND_ALLOW_PRIVATE", default=not PRODUCTION)

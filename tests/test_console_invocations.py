@@ -93,7 +93,7 @@ def test_the_test_console_keeps_what_was_typed_and_shows_errors_by_field(publish
         },
     )
     html = reply.content.decode()
-    assert "not a valid E.164" in html and "Not valid JSON" in html
+    assert "Not a valid E.164" in html and "Not valid JSON" in html
     assert "+1 not a number" in html and "{&quot;min_word_length&quot;: &quot;many&quot;" in html
     assert Invocation.objects.count() == 0
     schema_error = publisher_console.post(

@@ -30,6 +30,9 @@ NOT_SUPPORTED = Outcome(
 LISTING_UNAVAILABLE = Outcome(
     "listing_unavailable", 61013, "The add-on's listing is suspended or retired", False, False
 )
+FORBIDDEN_DESTINATION = Outcome(
+    "forbidden_destination", 61014, "The add-on's URL reaches a private or internal address", False, False
+)
 TIMEOUT = Outcome("timeout", 61020, "The add-on did not answer within its deadline", True, True)
 CONNECTION_FAILED = Outcome("connection_failed", 61021, "The add-on could not be reached", True, True)
 HTTP_4XX = Outcome("http_4xx", 61022, "The add-on refused the request", True, True)
@@ -68,5 +71,6 @@ ALL = {
         UNEXPECTED_STATUS,
         REQUEST_INVALID,
         INSUFFICIENT_BALANCE,
+        FORBIDDEN_DESTINATION,
     )
 }

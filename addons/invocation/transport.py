@@ -24,6 +24,8 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import HTTPError as Urllib3Error
 
+from marketplace import outbound
+
 CHUNK = 64 * 1024
 BACKOFF_S = 0.05
 POOL_SIZE = 32
@@ -39,7 +41,8 @@ class Exchange:
     received: int = 0  # body bytes read, including any cut off past the limit
     attempts: int = 0
     latency_ms: int = 0
-    failure: str | None = None  # "timeout", "connection_failed", "too_large" or "invalid_request"
+    # "timeout", "connection_failed", "too_large", "invalid_request" or "forbidden_destination"
+    failure: str | None = None
     detail: str = ""
 
 
@@ -77,6 +80,11 @@ def _shut(sock):
 
 
 class _WatchedMixin:
+    def connect(self):
+        super().connect()
+        # On the address actually reached, after DNS: rebinding cannot get past this.
+        outbound.check_connected(self.sock)
+
     def getresponse(self, *args, **kwargs):
         # The request is sent; from here on (status line, headers, body) the watchdog may cut.
         watch = getattr(_in_flight, "watch", None)
@@ -180,6 +188,9 @@ def _attempt(session, request, exchange, started, size_limit, deadline, watch):
         _done(exchange, started, failure="timeout", detail="no answer within the deadline")
         return False
     except requests.ConnectionError as error:
+        if _caused_by(error, outbound.ForbiddenDestination):
+            _done(exchange, started, failure="forbidden_destination", detail="the URL reaches a private or internal address")
+            return False
         if watch.fired:
             _done(exchange, started, failure="timeout", detail="no complete answer within the deadline")
             return False
@@ -247,6 +258,21 @@ def _done(exchange, started, *, failure=None, detail=""):
     exchange.failure = failure
     exchange.detail = detail
     return exchange
+
+
+def _caused_by(error, kind):
+    """Whether `kind` is somewhere in the chain requests and urllib3 wrap errors in."""
+    pending, seen = [error], set()
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        if isinstance(current, kind):
+            return True
+        seen.add(id(current))
+        pending += [current.__cause__, current.__context__, getattr(current, "reason", None)]
+        pending += [arg for arg in getattr(current, "args", ()) if isinstance(arg, BaseException)]
+    return False
 
 
 def _reason(error):

@@ -36,6 +36,8 @@ def judge(exchange, target):
         return Verdict(outcomes.TIMEOUT, f"{outcomes.TIMEOUT.message}: {exchange.detail}")
     if exchange.failure == "too_large":
         return Verdict(outcomes.TOO_LARGE, f"{outcomes.TOO_LARGE.message} of {target.size_limit} bytes")
+    if exchange.failure == "forbidden_destination":
+        return Verdict(outcomes.FORBIDDEN_DESTINATION, outcomes.FORBIDDEN_DESTINATION.message)
     if exchange.failure == "invalid_request":
         return Verdict(outcomes.REQUEST_INVALID, f"{outcomes.REQUEST_INVALID.message}: {exchange.detail}")
     if exchange.failure == "connection_failed":

@@ -3,7 +3,8 @@ from django.db.models import Max
 
 from addons.manifest import validate_manifest
 from addons.models import INTEGRATION_POINTS, BillableItem, Extension, Listing, ListingStateChange, ListingVersion
-from marketplace.errors import Conflict, InvalidParameter
+from marketplace import outbound
+from marketplace.errors import Conflict, InvalidManifest, InvalidParameter
 
 
 @transaction.atomic
@@ -13,6 +14,7 @@ def import_listing(*, manifest, publisher, state=None) -> ListingVersion:
     Installations stay pinned to the version they were made with; new ones get this one.
     """
     data = validate_manifest(manifest)
+    _check_endpoint(data["endpoint"]["url"])
     if not publisher.is_publisher:
         raise InvalidParameter(f"Account {publisher.sid} is not a publisher account", param="publisher")
     if state is not None and state not in Listing.State.values:
@@ -62,6 +64,13 @@ def import_listing(*, manifest, publisher, state=None) -> ListingVersion:
     listing.latest_version = version
     listing.save(update_fields=["latest_version", "date_updated"])
     return version
+
+
+def _check_endpoint(url):
+    try:
+        outbound.check_url(url, param="endpoint.url")
+    except InvalidParameter as error:
+        raise InvalidManifest("Listing manifest is invalid", details=[{"path": "$.endpoint.url", "message": error.message}])
 
 
 def _extension(listing, unique_name):

@@ -6,6 +6,7 @@ from django.utils import timezone
 from addons import selectors
 from addons.configuration import reserved_settings, validated_configuration
 from addons.models import InstalledAddOn, InstalledExtension
+from marketplace import outbound
 from marketplace.errors import Conflict, InvalidParameter
 
 # Used as `AddOns.<unique_name>.<field>` by Lookups, so no dots or spaces.
@@ -23,6 +24,12 @@ def _checked_unique_name(account, unique_name, *, exclude_id=None):
     if taken.exists():
         raise Conflict(f"Parameter 'UniqueName': {unique_name} is already used in this account", param="UniqueName")
     return unique_name
+
+
+def _check_callback(configuration):
+    """A recording installation's callback_url is a customer URL we will call: same rules."""
+    if configuration.get("callback_url"):
+        outbound.check_url(configuration["callback_url"], param="Configuration.callback_url")
 
 
 def _free_unique_name(account, base):
@@ -60,6 +67,7 @@ def install_add_on(*, account, available_add_on_sid, accept_terms_of_service, co
     config = validated_configuration(
         version.configuration_schema, configuration or {}, reserved=reserved_settings(listing.type)
     )
+    _check_callback(config)
     if unique_name is None:
         unique_name = _free_unique_name(account, listing.unique_name)
     else:
@@ -88,6 +96,7 @@ def update_installation(*, installation, configuration=None, unique_name=None):
             configuration,
             reserved=reserved_settings(installation.listing.type),
         )
+        _check_callback(installation.configuration)
     if unique_name is not None and unique_name != installation.unique_name:
         installation.unique_name = _checked_unique_name(installation.account, unique_name, exclude_id=installation.id)
     _save_unique(installation, installation.unique_name)

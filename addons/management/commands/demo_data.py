@@ -41,7 +41,7 @@ class Command(BaseCommand):
             publisher = self._account("Demo Publisher", is_publisher=True)
             customer = self._account("Demo Customer", is_publisher=False)
             logins = {
-                "admin": self._user("admin", saved, staff=True),
+                "admin": self._user("admin", saved, staff=True, accounts=(customer, publisher)),
                 "customer": self._user("customer", saved, account=customer),
                 "publisher": self._user("publisher", saved, account=publisher),
             }
@@ -61,7 +61,7 @@ class Command(BaseCommand):
         account = Account.objects.filter(friendly_name=name, is_publisher=is_publisher).first()
         return account or account_services.create_account(friendly_name=name, is_publisher=is_publisher)
 
-    def _user(self, username, saved, *, staff=False, account=None):
+    def _user(self, username, saved, *, staff=False, account=None, accounts=()):
         User = get_user_model()
         password = saved.get(username) or secrets.token_urlsafe(12)
         user, created = User.objects.get_or_create(username=username)
@@ -69,8 +69,8 @@ class Command(BaseCommand):
             user.set_password(password)
         user.is_staff = user.is_superuser = staff
         user.save()
-        if account is not None:
-            account_services.add_member(account=account, user=user)
+        for member_of in (account, *accounts) if account is not None else accounts:
+            account_services.add_member(account=member_of, user=user)
         return password
 
     def _listing(self, path, publisher):
