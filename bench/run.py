@@ -44,7 +44,8 @@ def main(argv):
         header = machine()  # after the runs: the database engine needs Django set up
     finally:
         harness.close()
-    RESULTS.write_text(render(header, outcomes))
+    # Running some modules keeps the others' last sections: the file always has them all.
+    RESULTS.write_text(merge(render(header, outcomes), RESULTS.read_text() if RESULTS.exists() else ""))
     print(f"bench: wrote {RESULTS.relative_to(HERE.parent)}")
     for name, _, rows, error, _ in outcomes:
         for row in rows:
@@ -94,6 +95,19 @@ def render(header, outcomes):
         lines += _table(rows)
         lines += ["", f"_{seconds:.1f} s_"]
     return "\n".join(lines) + "\n"
+
+
+def _sections(text):
+    """The file's preamble, and its sections by module name."""
+    preamble, *parts = text.split("\n## ")
+    return preamble, {part.split("\n", 1)[0].strip(): "## " + part.rstrip() + "\n" for part in parts}
+
+
+def merge(new, old):
+    preamble, sections = _sections(new)
+    _, previous = _sections(old)
+    merged = {**previous, **sections}
+    return preamble.rstrip() + "\n\n" + "\n".join(merged[name] for name in sorted(merged))
 
 
 def _table(rows):
