@@ -196,6 +196,7 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.JSONParser",
     ],
     "EXCEPTION_HANDLER": "marketplace.api.errors.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["marketplace.api.throttling.AccountRateThrottle"],
     "UNAUTHENTICATED_USER": None,
 }
 
@@ -254,3 +255,6 @@ MARKETPLACE_FEE_PERCENT = os.environ.get("MARKETPLACE_FEE_PERCENT", "20")
 # Outbound safety: publishers' and customers' URLs may reach private, loopback or metadata
 # addresses only when this is on (development and tests, where everything is on loopback).
 OUTBOUND_ALLOW_PRIVATE = env_flag("OUTBOUND_ALLOW_PRIVATE", default=not PRODUCTION)
+
+# Requests per account to the API, across every web process (DRF's "N/s", "N/m", "N/h").
+API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "100/s")

@@ -1,0 +1,18 @@
+"""Rate limits per account, counted in the shared cache (Redis or the database), so every
+web process enforces one budget. Over it: 429, Twilio code 20429, and Retry-After."""
+
+from django.conf import settings
+from rest_framework.throttling import SimpleRateThrottle
+
+
+class AccountRateThrottle(SimpleRateThrottle):
+    scope = "account"
+
+    def get_rate(self):
+        return settings.API_RATE_LIMIT  # read per request, so a deployment (or a test) can change it
+
+    def get_cache_key(self, request, view):
+        account = getattr(request.user, "account", None)
+        if account is None:
+            return None  # unauthenticated requests are refused before they cost anything
+        return f"throttle:account:{account.sid}"

@@ -1,0 +1,33 @@
+"""Per-account rate limits on the API: 429 with Twilio's 20429 and Retry-After."""
+
+import pytest
+from django.core.cache import cache
+
+
+@pytest.fixture
+def limited(settings):
+    settings.API_RATE_LIMIT = "3/m"
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def test_over_the_limit_is_429_with_retry_after(api, limited):
+    assert [api.get("/v1/InstalledAddOns").status_code for _ in range(3)] == [200, 200, 200]
+    reply = api.get("/v1/InstalledAddOns")
+    assert reply.status_code == 429
+    assert reply.json()["code"] == 20429
+    assert 0 < int(reply.headers["Retry-After"]) <= 60
+
+
+def test_each_account_has_its_own_budget(api, other_api, limited):
+    for _ in range(3):
+        api.get("/v1/InstalledAddOns")
+    assert api.get("/v1/InstalledAddOns").status_code == 429
+    assert other_api.get("/v1/InstalledAddOns").status_code == 200
+
+
+def test_unauthenticated_requests_are_refused_not_counted(anonymous_api, api, limited):
+    for _ in range(5):
+        assert anonymous_api.get("/v1/InstalledAddOns").status_code == 401
+    assert api.get("/v1/InstalledAddOns").status_code == 200
