@@ -258,3 +258,9 @@ OUTBOUND_ALLOW_PRIVATE = env_flag("OUTBOUND_ALLOW_PRIVATE", default=not PRODUCTI
 
 # Requests per account to the API, across every web process (DRF's "N/s", "N/m", "N/h").
 API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "100/s")
+
+# Circuit breaker per publisher host: this many failures in a row pause calls for the
+# cooldown; then one probe decides.
+CIRCUIT_FAILURES = int(os.environ.get("CIRCUIT_FAILURES", "5"))
+CIRCUIT_COOLDOWN_S = float(os.environ.get("CIRCUIT_COOLDOWN_S", "30"))
+CIRCUIT_PROBE_TIMEOUT_S = 10

@@ -20,7 +20,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from addons.invocation import builder, engine, outcomes, transport
+from addons.invocation import builder, circuit, engine, outcomes, transport
 from addons.invocation.verdict import Verdict, judge, schema_problems
 from addons.models import InstalledAddOn, InstalledExtension
 from addons.services import invocations as records
@@ -151,6 +151,9 @@ def deliver_to_publisher(*, result_sid):
         return _finish(result, Verdict(outcomes.INSUFFICIENT_BALANCE, outcomes.INSUFFICIENT_BALANCE.message))
 
     target = engine.target_for(installation, INTEGRATION_POINT, request_sid=result.sid)
+    breaker = circuit.Breaker([target.endpoint["url"]])
+    if not breaker.allows(target.endpoint["url"]):
+        return _finish(result, Verdict(outcomes.CIRCUIT_OPEN, outcomes.CIRCUIT_OPEN.message))
     recording = result.recording
     with recording.audio.open("rb") as audio:
         inputs = {
@@ -169,6 +172,7 @@ def deliver_to_publisher(*, result_sid):
         request, size_limit=ACCEPTANCE_LIMIT, deadline=time.monotonic() + target.deadline_ms / 1000
     )
     verdict = judge_acceptance(exchange, target)
+    breaker.record(target.endpoint["url"], failed=verdict.outcome.sla_breach)
     logger.info(
         "recording %s sent to %s: %s", recording.sid, installation.unique_name, verdict.outcome.name,
         extra={"request_sid": result.sid},

@@ -90,8 +90,10 @@ def tasks_run_inline(settings):
     transaction commits; the tests that need a real cluster start one (tests/cluster.py)."""
     settings.TASKS_SYNC = True
     settings.NOTIFY_BACKOFF_S = [0.01, 0.01]
-    # Tests fire requests far faster than any customer; the limit has tests of its own.
+    # Tests fire requests far faster than any customer, and fail publishers on purpose; the
+    # rate limit and the circuit breaker have tests of their own.
     settings.API_RATE_LIMIT = "100000/s"
+    settings.CIRCUIT_FAILURES = 10**6
 
 
 @pytest.fixture

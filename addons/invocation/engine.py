@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.utils import timezone
 
-from addons.invocation import builder, outcomes, transport
+from addons.invocation import builder, circuit, outcomes, transport
 from addons.invocation.verdict import Verdict, judge, schema_problems
 from addons.manifest import ADD_ON_TYPES
 from addons.models import Listing
@@ -122,6 +122,7 @@ def invoke(*, account, planned, integration_point, inputs, runtime=None, resourc
     calls = []  # (index, target, request)
     rows = []
     _refuse_what_the_balance_cannot_cover(account, planned)
+    breaker = circuit.Breaker([item.installation.version.endpoint["url"] for item in planned if item.refusal is None])
 
     for index, item in enumerate(planned):
         if item.refusal is not None:
@@ -132,6 +133,11 @@ def invoke(*, account, planned, integration_point, inputs, runtime=None, resourc
         problems = schema_problems(target.request_validation_schema, validation_input(values, target))
         if problems:
             verdict = Verdict(outcomes.REQUIREMENTS_NOT_MET, f"{outcomes.REQUIREMENTS_NOT_MET.message}: {problems[0]}")
+            rows.append(_pending(item, target, verdict, None, None, resource_sid))
+            results[index] = _result(item, target, verdict)
+            continue
+        if not breaker.allows(target.endpoint["url"]):
+            verdict = Verdict(outcomes.CIRCUIT_OPEN, outcomes.CIRCUIT_OPEN.message)
             rows.append(_pending(item, target, verdict, None, None, resource_sid))
             results[index] = _result(item, target, verdict)
             continue
@@ -146,6 +152,7 @@ def invoke(*, account, planned, integration_point, inputs, runtime=None, resourc
     for index, item, target, request in calls:
         exchange = _exchange_of(*futures[index], target)
         verdict = judge(exchange, target)
+        breaker.record(target.endpoint["url"], failed=verdict.outcome.sla_breach)
         rows.append(_pending(item, target, verdict, request, exchange, resource_sid))
         results[index] = _result(item, target, verdict)
 

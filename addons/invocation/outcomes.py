@@ -33,6 +33,9 @@ LISTING_UNAVAILABLE = Outcome(
 FORBIDDEN_DESTINATION = Outcome(
     "forbidden_destination", 61014, "The add-on's URL reaches a private or internal address", False, False
 )
+CIRCUIT_OPEN = Outcome(
+    "circuit_open", 61015, "The add-on's host is failing; calls are paused for a moment", False, False
+)
 TIMEOUT = Outcome("timeout", 61020, "The add-on did not answer within its deadline", True, True)
 CONNECTION_FAILED = Outcome("connection_failed", 61021, "The add-on could not be reached", True, True)
 HTTP_4XX = Outcome("http_4xx", 61022, "The add-on refused the request", True, True)
@@ -72,5 +75,6 @@ ALL = {
         REQUEST_INVALID,
         INSUFFICIENT_BALANCE,
         FORBIDDEN_DESTINATION,
+        CIRCUIT_OPEN,
     )
 }
