@@ -4,6 +4,7 @@ import secrets
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from marketplace.sids import SidField
 
@@ -28,6 +29,9 @@ class Account(models.Model):
     # Kept retrievable (not hashed): it keys the HMAC signatures the platform computes
     # for the publisher's requests and the customer's webhooks, as Twilio's does.
     auth_token = models.CharField(max_length=64, default=new_auth_token)
+    # After a rotation the previous token keeps working until it expires (a grace period).
+    secondary_auth_token = models.CharField(max_length=64, blank=True)
+    secondary_auth_token_expires = models.DateTimeField(null=True, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
     is_publisher = models.BooleanField(default=False)
     date_created = models.DateTimeField(auto_now_add=True)
@@ -44,7 +48,14 @@ class Account(models.Model):
         return self.status == self.Status.ACTIVE
 
     def check_auth_token(self, candidate: str) -> bool:
-        return hmac.compare_digest(self.auth_token.encode(), candidate.encode())
+        if hmac.compare_digest(self.auth_token.encode(), candidate.encode()):
+            return True
+        return bool(
+            self.secondary_auth_token
+            and self.secondary_auth_token_expires is not None
+            and timezone.now() < self.secondary_auth_token_expires
+            and hmac.compare_digest(self.secondary_auth_token.encode(), candidate.encode())
+        )
 
 
 class ApiKey(models.Model):

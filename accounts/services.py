@@ -1,10 +1,12 @@
 """Writes on accounts, API keys and phone numbers. Keyword-only, one transaction each."""
 
 import secrets
+from datetime import timedelta
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
-from accounts.models import Account, ApiKey, IncomingPhoneNumber, Membership, hash_secret
+from accounts.models import Account, ApiKey, IncomingPhoneNumber, Membership, hash_secret, new_auth_token
 from marketplace.errors import Conflict, InvalidParameter
 
 
@@ -17,6 +19,20 @@ def create_account(*, friendly_name, is_publisher=False, auth_token=None) -> Acc
         account.auth_token = auth_token
     account.save()
     return account
+
+
+@transaction.atomic
+def rotate_auth_token(*, account, grace=timedelta(hours=24)) -> str:
+    """A new primary auth token; the old one keeps working for `grace`, then stops.
+
+    The new token signs everything from now on (webhooks, publisher requests).
+    """
+    account = Account.objects.select_for_update().get(pk=account.pk)
+    account.secondary_auth_token = account.auth_token if grace.total_seconds() > 0 else ""
+    account.secondary_auth_token_expires = timezone.now() + grace if grace.total_seconds() > 0 else None
+    account.auth_token = new_auth_token()
+    account.save(update_fields=["auth_token", "secondary_auth_token", "secondary_auth_token_expires", "date_updated"])
+    return account.auth_token
 
 
 @transaction.atomic

@@ -264,3 +264,6 @@ API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "100/s")
 CIRCUIT_FAILURES = int(os.environ.get("CIRCUIT_FAILURES", "5"))
 CIRCUIT_COOLDOWN_S = float(os.environ.get("CIRCUIT_COOLDOWN_S", "30"))
 CIRCUIT_PROBE_TIMEOUT_S = 10
+
+# Fernet key sealing publishers' credentials at rest (derived from SECRET_KEY when unset).
+CREDENTIALS_KEY = os.environ.get("CREDENTIALS_KEY", "")

@@ -443,3 +443,18 @@ def test_the_official_sdk_reads_results_payloads_and_data(
     assert client.recordings(recording_sid).add_on_results(result.sid).delete() is True
     assert client.recordings(recording_sid).delete() is True
     assert client.recordings.list() == []
+
+
+def test_a_callback_body_of_random_bytes_fails_the_result_and_is_kept(
+    publisher, publisher_server, recording_add_on, upload, post_callback
+):
+    recording_add_on(publisher_server((202, "")).url)
+    upload()
+    result = AddOnResult.objects.get()
+    noise = bytes(range(256)) * 64
+    reply = post_callback(services.callback_url(result.sid), publisher, noise, content_type="application/octet-stream")
+    assert reply.status_code == 200
+    result.refresh_from_db()
+    assert (result.status, result.error_code, result.billable_minutes) == ("failed", 61025, 0)
+    payload = Payload.objects.get()
+    assert payload.data.open("rb").read() == noise and payload.content_type == "application/octet-stream"

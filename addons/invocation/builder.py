@@ -19,6 +19,7 @@ from urllib.parse import urlencode, urlsplit
 
 from twilio.request_validator import RequestValidator
 
+from addons import credentials
 from addons.template_fields import AUDIO_DATA, Field, parse_template, render_template
 
 REDACTED = "[redacted]"
@@ -104,7 +105,8 @@ def build_request(target, values, *, now):
         query.extend(p for p in params if p.value is not AUDIO)
     else:
         body_params.extend(params)
-    _apply_auth(endpoint["auth"], values, query, body_params, headers)
+    # Credentials are sealed at rest; opened here, for this request only.
+    _apply_auth(credentials.open_endpoint(endpoint)["auth"], values, query, body_params, headers)
     for name, template in endpoint.get("headers", {}).items():
         headers[name] = render_template(template, values)
 

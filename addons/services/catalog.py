@@ -1,6 +1,7 @@
 from django.db import transaction
 from django.db.models import Max
 
+from addons import credentials
 from addons.manifest import validate_manifest
 from addons.models import INTEGRATION_POINTS, BillableItem, Extension, Listing, ListingStateChange, ListingVersion
 from marketplace import outbound
@@ -54,11 +55,11 @@ def import_listing(*, manifest, publisher, state=None) -> ListingVersion:
         configuration_schema=data["configuration_schema"],
         request_validation_schema=data["request_validation_schema"],
         response_validation_schema=data["response_validation_schema"],
-        endpoint=data["endpoint"],
+        endpoint=credentials.seal_endpoint(data["endpoint"]),
         # The version's prices are a snapshot: items keep their SIDs, prices may change.
         pricing={**data["pricing"], "billable_items": {i["name"]: i["price"] for i in data["billable_items"]}},
         runtime_fields=data["runtime_fields"],
-        manifest=manifest,
+        manifest=credentials.seal_manifest(manifest),
     )
     version.extensions.set(extensions)
     listing.latest_version = version

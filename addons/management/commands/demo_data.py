@@ -18,7 +18,7 @@ from django.db import transaction
 
 from accounts import services as account_services
 from accounts.models import Account, IncomingPhoneNumber
-from addons import services
+from addons import credentials, services
 from addons.models import InstalledAddOn, Listing
 from billing import services as billing
 
@@ -77,7 +77,8 @@ class Command(BaseCommand):
         manifest = json.loads(path.read_text())
         manifest["endpoint"]["url"] = _publisher_url(manifest["endpoint"]["url"])
         listing = Listing.objects.filter(unique_name=manifest["unique_name"]).first()
-        if listing is None or listing.latest_version is None or listing.latest_version.manifest != manifest:
+        current = listing.latest_version if listing else None
+        if current is None or credentials.open_manifest(current.manifest) != manifest:
             listing = services.import_listing(manifest=manifest, publisher=publisher, state="active").listing
         return listing
 
