@@ -69,6 +69,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_jsonform",
     "django_q",
     "marketplace",
@@ -198,6 +200,27 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "marketplace.api.errors.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": ["marketplace.api.throttling.AccountRateThrottle"],
     "UNAUTHENTICATED_USER": None,
+    # The OpenAPI description (/openapi.json, /docs/): operations declared in marketplace/api/schema.py.
+    "DEFAULT_SCHEMA_CLASS": "marketplace.api.schema.MarketplaceAutoSchema",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Add-on Marketplace API",
+    "DESCRIPTION": (
+        "A self-hostable Twilio Marketplace: Marketplace v1, the 2010-04-01 paths it touches, Lookups v1 "
+        "with add-ons, the debugger, the sandbox and publishers' endpoints. Input is form-encoded PascalCase, "
+        "output snake_case JSON in Twilio's envelopes; errors are Twilio bodies `{code, message, more_info, status}`."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "POSTPROCESSING_HOOKS": ["marketplace.api.schema.add_plain_django_views"],
+    "ENUM_GENERATE_CHOICE_DESCRIPTION": False,
+    # The docs page's assets are served by us (drf-spectacular-sidecar), never from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 LOGGING = {
@@ -258,6 +281,8 @@ OUTBOUND_ALLOW_PRIVATE = env_flag("OUTBOUND_ALLOW_PRIVATE", default=not PRODUCTI
 
 # Requests per account to the API, across every web process (DRF's "N/s", "N/m", "N/h").
 API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "100/s")
+# And, on top, for the publisher endpoints (usage reports, listings, test invocations).
+PUBLISHER_API_RATE_LIMIT = os.environ.get("PUBLISHER_API_RATE_LIMIT", "20/s")
 
 # Circuit breaker per publisher host: this many failures in a row pause calls for the
 # cooldown; then one probe decides.

@@ -8,7 +8,6 @@ overdue sweep can never move a result twice or out of a terminal state.
 
 import hashlib
 import hmac
-import json
 import logging
 import tempfile
 import time
@@ -21,7 +20,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from addons.invocation import builder, circuit, engine, outcomes, transport
-from addons.invocation.verdict import Verdict, judge, schema_problems
+from addons.invocation.verdict import Verdict, judge
 from addons.models import InstalledAddOn, InstalledExtension
 from addons.services import invocations as records
 from billing import services as billing

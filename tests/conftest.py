@@ -93,6 +93,7 @@ def tasks_run_inline(settings):
     # Tests fire requests far faster than any customer, and fail publishers on purpose; the
     # rate limit and the circuit breaker have tests of their own.
     settings.API_RATE_LIMIT = "100000/s"
+    settings.PUBLISHER_API_RATE_LIMIT = "100000/s"
     settings.CIRCUIT_FAILURES = 10**6
 
 

@@ -31,3 +31,14 @@ def test_unauthenticated_requests_are_refused_not_counted(anonymous_api, api, li
     for _ in range(5):
         assert anonymous_api.get("/v1/InstalledAddOns").status_code == 401
     assert api.get("/v1/InstalledAddOns").status_code == 200
+
+
+def test_publisher_endpoints_have_their_own_budget(api_for, publisher, listing, settings):
+    settings.PUBLISHER_API_RATE_LIMIT = "2/m"
+    cache.clear()
+    client = api_for(publisher)
+    assert [client.get("/v1/Listings").status_code for _ in range(2)] == [200, 200]
+    refused = client.get("/v1/Listings")
+    assert refused.status_code == 429 and refused.json()["code"] == 20429
+    assert client.get("/v1/AvailableAddOns").status_code == 200  # the account's own budget is not spent
+    cache.clear()

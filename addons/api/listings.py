@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from addons.services import listings as service
 from marketplace.api import params
 from marketplace.api.formats import absolute_url
-from marketplace.api.views import AccountAPIView
+from marketplace.api.views import PublisherAPIView
 from marketplace.errors import MarketplaceError
 
 # Policies alone may be 5 MB of JSON, which form-encoding can triple; DRF's FormParser holds
@@ -57,7 +57,7 @@ def module_data_management(listing):
     }
 
 
-class ListingList(AccountAPIView):
+class ListingList(PublisherAPIView):
     def get(self, request):
         listings = service.publisher_listings(self.account)
         return Response({"listings": [module_data_management(listing) for listing in listings]})
@@ -72,7 +72,7 @@ class ListingList(AccountAPIView):
         return Response(module_data_management(listing))
 
 
-class ListingDetail(AccountAPIView):
+class ListingDetail(PublisherAPIView):
     parser_classes = [CatalogFormParser]
 
     def get(self, request, sid):

@@ -5,13 +5,13 @@ from rest_framework.response import Response
 from addons.invocation import trial
 from addons.models import Listing
 from marketplace.api import params
-from marketplace.api.views import AccountAPIView
+from marketplace.api.views import PublisherAPIView
 from marketplace.errors import InvalidParameter, NotFound
 
 SAMPLE_NUMBER = "+14155552671"
 
 
-class TestInvocation(AccountAPIView):
+class TestInvocation(PublisherAPIView):
     def post(self, request, listing_sid):
         listing = Listing.objects.select_related("publisher", "latest_version").filter(
             sid=self.path_sid(listing_sid, "XB"), publisher=self.account

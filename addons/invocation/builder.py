@@ -14,7 +14,7 @@ import base64
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC
 from urllib.parse import urlencode, urlsplit
 
 from twilio.request_validator import RequestValidator

@@ -8,13 +8,13 @@ from addons.models import Notification
 from addons.services.invocations import notify
 from billing import selectors, services
 from marketplace.api.pagination import list_page
-from marketplace.api.views import Account2010APIView, AccountAPIView
+from marketplace.api.views import Account2010APIView, PublisherAPIView
 from marketplace.sids import normalize_sid
 
 USAGE_TOKEN_HEADERS = ("HTTP_I_TWILIO_IDEMPOTENCY_TOKEN", "HTTP_IDEMPOTENCY_KEY")
 
 
-class InstalledAddOnUsage(AccountAPIView):
+class InstalledAddOnUsage(PublisherAPIView):
     parser_classes = [JSONParser]
 
     def post(self, request, installation_sid):

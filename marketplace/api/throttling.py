@@ -16,3 +16,17 @@ class AccountRateThrottle(SimpleRateThrottle):
         if account is None:
             return None  # unauthenticated requests are refused before they cost anything
         return f"throttle:account:{account.sid}"
+
+
+class PublisherRateThrottle(AccountRateThrottle):
+    """A separate budget for the publisher endpoints (usage reports, listings, test calls),
+    on top of the account's: a publisher's batch job cannot starve its own customers' API."""
+
+    scope = "publisher"
+
+    def get_rate(self):
+        return settings.PUBLISHER_API_RATE_LIMIT
+
+    def get_cache_key(self, request, view):
+        key = super().get_cache_key(request, view)
+        return key.replace("throttle:account:", "throttle:publisher:") if key else None

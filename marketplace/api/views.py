@@ -2,6 +2,8 @@
 
 from rest_framework.views import APIView
 
+from marketplace.api.throttling import AccountRateThrottle, PublisherRateThrottle
+
 from marketplace.errors import NotFound
 from marketplace.sids import normalize_sid
 
@@ -19,6 +21,12 @@ class AccountAPIView(APIView):
         if sid is None:
             raise NotFound(f"The requested resource {value} was not found")
         return sid
+
+
+class PublisherAPIView(AccountAPIView):
+    """An endpoint publishers call: the account's rate limit and the publishers' own."""
+
+    throttle_classes = [AccountRateThrottle, PublisherRateThrottle]
 
 
 class Account2010APIView(AccountAPIView):
