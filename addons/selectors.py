@@ -14,6 +14,18 @@ def available_listings(account):
     ).select_related("latest_version")
 
 
+# What the AvailableAddOn resource shows: no manifests, endpoints or catalog sections,
+# which are large JSON a list page would decode for nothing.
+AVAILABLE_ADD_ON_FIELDS = (
+    "id", "sid", "friendly_name", "description", "pricing_type", "state", "latest_version__configuration_schema",
+)  # fmt: skip
+
+
+def available_add_ons(account):
+    """available_listings, reading only what the API's AvailableAddOn shows."""
+    return available_listings(account).only(*AVAILABLE_ADD_ON_FIELDS)
+
+
 def available_listing(account, sid, *, param=None):
     listing = available_listings(account).filter(sid=sid).first()
     if listing is None:

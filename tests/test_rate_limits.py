@@ -1,6 +1,9 @@
 """Per-account rate limits on the API: 429 with Twilio's 20429 and Retry-After."""
 
+import threading
+
 import pytest
+import requests
 from django.core.cache import cache
 
 
@@ -41,4 +44,28 @@ def test_publisher_endpoints_have_their_own_budget(api_for, publisher, listing, 
     refused = client.get("/v1/Listings")
     assert refused.status_code == 429 and refused.json()["code"] == 20429
     assert client.get("/v1/AvailableAddOns").status_code == 200  # the account's own budget is not spent
+    cache.clear()
+
+
+def test_concurrent_requests_cannot_slip_past_the_limit(live_server, customer, settings):
+    settings.API_RATE_LIMIT = "10/m"
+    cache.clear()
+    statuses = []
+    barrier = threading.Barrier(8)
+
+    def burst():
+        barrier.wait()
+        for _ in range(3):
+            reply = requests.get(f"{live_server.url}/v1/InstalledAddOns", auth=(customer.sid, customer.auth_token), timeout=10)
+            statuses.append(reply.status_code)
+
+    threads = [threading.Thread(target=burst) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    if "redis" in settings.CACHES["default"]["BACKEND"].lower():
+        assert statuses.count(200) == 10 and statuses.count(429) == 14  # INCR is atomic: exact
+    else:  # the database cache's incr is read-then-write: approximate, never unbounded
+        assert 10 <= statuses.count(200) < 24 and statuses.count(429) > 0
     cache.clear()

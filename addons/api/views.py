@@ -15,7 +15,7 @@ class AvailableAddOnList(AccountAPIView):
         return Response(
             v1_list(
                 request,
-                selectors.available_listings(self.account),
+                selectors.available_add_ons(self.account),
                 key="available_add_ons",
                 path="/v1/AvailableAddOns",
                 render=serializers.available_add_on,

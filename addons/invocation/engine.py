@@ -12,6 +12,7 @@ from concurrent.futures import wait as wait_for
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db import connection
 from django.utils import timezone
 
 from addons.invocation import builder, circuit, outcomes, transport
@@ -147,6 +148,10 @@ def invoke(*, account, planned, integration_point, inputs, runtime=None, resourc
     for index, item, target, request in calls:
         deadline = started + target.deadline_ms / 1000
         futures[index] = (pool().submit(transport.send, request, size_limit=target.size_limit, deadline=deadline), deadline)
+    if futures and not connection.in_atomic_block:
+        # Publishers take up to their deadline: hold no database connection meanwhile, so
+        # hundreds of lookups in flight do not exhaust the database's connections.
+        connection.close()
     _wait_each_until_its_deadline(futures)
 
     for index, item, target, request in calls:

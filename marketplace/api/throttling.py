@@ -1,21 +1,51 @@
 """Rate limits per account, counted in the shared cache (Redis or the database), so every
-web process enforces one budget. Over it: 429, Twilio code 20429, and Retry-After."""
+web process enforces one budget. Over it: 429, Twilio code 20429, and Retry-After.
+
+Fixed windows counted with the cache's add and incr: atomic on Redis (INCR), so exact
+there; Django's database cache increments by read-then-write, so under concurrency it
+lets a few more through. An empty rate turns the limit off.
+"""
+
+import time
 
 from django.conf import settings
-from rest_framework.throttling import SimpleRateThrottle
+from django.core.cache import cache
+from rest_framework.throttling import BaseThrottle
+
+PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
-class AccountRateThrottle(SimpleRateThrottle):
+def parse_rate(rate):
+    """"100/s" -> (100, 1)."""
+    count, _, period = rate.partition("/")
+    return int(count), PERIODS[period.strip()[0]]
+
+
+class AccountRateThrottle(BaseThrottle):
     scope = "account"
 
-    def get_rate(self):
-        return settings.API_RATE_LIMIT  # read per request, so a deployment (or a test) can change it
+    def rate(self):
+        return settings.API_RATE_LIMIT  # read per request: a deployment (or a test) can change it
 
-    def get_cache_key(self, request, view):
+    def allow_request(self, request, view):
         account = getattr(request.user, "account", None)
-        if account is None:
-            return None  # unauthenticated requests are refused before they cost anything
-        return f"throttle:account:{account.sid}"
+        if account is None or not self.rate():
+            return True  # unauthenticated requests are refused before they cost anything
+        limit, period = parse_rate(self.rate())
+        now = time.time()
+        window = int(now // period)
+        key = f"throttle:{self.scope}:{account.sid}:{window}"
+        cache.add(key, 0, timeout=period + 1)
+        try:
+            count = cache.incr(key)
+        except ValueError:  # expired between add and incr: this request starts a window
+            cache.add(key, 1, timeout=period + 1)
+            count = 1
+        self.retry_after = (window + 1) * period - now
+        return count <= limit
+
+    def wait(self):
+        return max(self.retry_after, 1)
 
 
 class PublisherRateThrottle(AccountRateThrottle):
@@ -24,9 +54,5 @@ class PublisherRateThrottle(AccountRateThrottle):
 
     scope = "publisher"
 
-    def get_rate(self):
+    def rate(self):
         return settings.PUBLISHER_API_RATE_LIMIT
-
-    def get_cache_key(self, request, view):
-        key = super().get_cache_key(request, view)
-        return key.replace("throttle:account:", "throttle:publisher:") if key else None
