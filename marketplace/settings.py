@@ -118,7 +118,10 @@ WSGI_APPLICATION = "marketplace.wsgi.application"
 
 def _database():
     url = os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'marketplace.sqlite3'}"
-    config = dj_database_url.parse(url, conn_max_age=int(os.environ.get("CONN_MAX_AGE", "0")))
+    # Production keeps connections open a minute: reconnecting for almost every query was
+    # the largest cost per recording on PostgreSQL (bench_recordings).
+    max_age = int(os.environ.get("CONN_MAX_AGE", "60" if PRODUCTION else "0"))
+    config = dj_database_url.parse(url, conn_max_age=max_age, conn_health_checks=max_age > 0)
     if config["ENGINE"] == "django.db.backends.sqlite3":
         # A web server and a qcluster write one file at once: WAL, a busy timeout and
         # immediate transactions keep them from meeting "database is locked".
@@ -220,7 +223,8 @@ SPECTACULAR_SETTINGS = {
     # The docs page's assets are served by us (drf-spectacular-sidecar), never from a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
+    # No badge fetched from swagger.io's online validator.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
 }
 
 LOGGING = {
