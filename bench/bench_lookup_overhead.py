@@ -75,7 +75,7 @@ def _direct_sender(session, customer, name):
     from addons import selectors
     from addons.invocation import builder, engine
 
-    installation = selectors.installations_named(customer, [name])[name]
+    installation, _ = selectors.installations_named(customer, [name], "lookups")[name]
 
     def send():
         # Built per call, outside the timer: a fresh request SID (the publisher replays a seen one

@@ -71,9 +71,12 @@ def accounts(label):
     """A fresh publisher and customer, made through the real service."""
     django_ready()
     from accounts.services import create_account
+    from billing.services import add_credit
 
     publisher = create_account(friendly_name=f"{label} publisher", is_publisher=True)
     customer = create_account(friendly_name=f"{label} customer")
+    # Priced add-ons run only for accounts that can pay.
+    add_credit(account=customer, amount="1000000", reason="benchmark credit")
     return publisher, customer
 
 

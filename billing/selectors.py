@@ -28,6 +28,8 @@ def _window(account, start_date, end_date):
     start_date = start_date or account.date_created.date()
     if start_date > end_date:
         raise InvalidParameter("Parameter 'StartDate' must not be after 'EndDate'", param="StartDate")
+    if end_date >= date.max:
+        raise InvalidParameter("Parameter 'EndDate' is out of range", param="EndDate")
     start = timezone.make_aware(datetime.combine(start_date, time.min))
     end = timezone.make_aware(datetime.combine(end_date + timedelta(days=1), time.min))
     return start_date, end_date, start, end

@@ -231,8 +231,8 @@ def report_usage(*, publisher, installation_sid, items, token=""):
 
 
 def _quantity(item, index):
-    if not isinstance(item, dict):
-        raise UsageRefused(f"billable_items[{index}] must be an object with sid and quantity", status=400)
+    if not isinstance(item, dict) or not isinstance(item.get("sid"), str):
+        raise UsageRefused(f"billable_items[{index}] must be an object with a string sid and a quantity", status=400)
     value = item.get("quantity")
     if value is None or value == "" or isinstance(value, bool):
         raise UsageRefused(f"billable_items[{index}].quantity is null or empty", status=400)

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularJSONAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerView
 
 from accounts.api import views as account_views
 from marketplace import health
@@ -39,10 +39,9 @@ api_2010 = [
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
-    # The OpenAPI description of everything below (marketplace/api/schema.py) and its docs pages.
+    # The OpenAPI description of everything below (marketplace/api/schema.py) and its Swagger UI.
     path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="openapi-schema"), name="api-docs"),
-    path("docs/redoc/", SpectacularRedocView.as_view(url_name="openapi-schema"), name="api-docs-redoc"),
     path("admin/", admin.site.urls),
     path("console/", include("console.urls")),
     path("sandbox/v1/Recordings", recordings.RecordingUpload.as_view()),

@@ -268,7 +268,8 @@ def receive_callback(*, result_sid, token, principal, body, content_type):
 
     `body` is a file-like object read in chunks; never more than the limit + 1 bytes of it.
     """
-    if not hmac.compare_digest(callback_token(result_sid), token):
+    # Bytes: compare_digest refuses str with non-ASCII characters (a garbled token is a 404).
+    if not hmac.compare_digest(callback_token(result_sid).encode(), token.encode("utf-8", "surrogatepass")):
         raise NotFound("The requested resource was not found")
     result = AddOnResult.objects.select_related("listing", "installation__version", "recording").filter(
         sid=result_sid

@@ -148,9 +148,10 @@ def invoke(*, account, planned, integration_point, inputs, runtime=None, resourc
     for index, item, target, request in calls:
         deadline = started + target.deadline_ms / 1000
         futures[index] = (pool().submit(transport.send, request, size_limit=target.size_limit, deadline=deadline), deadline)
-    if futures and not connection.in_atomic_block:
-        # Publishers take up to their deadline: hold no database connection meanwhile, so
-        # hundreds of lookups in flight do not exhaust the database's connections.
+    if futures and connection.vendor != "sqlite" and not connection.in_atomic_block:
+        # Publishers take up to their deadline: hold no server connection meanwhile, so
+        # hundreds of lookups in flight do not exhaust the database's connections. (A
+        # SQLite file has no such limit, and reopening it costs more than the wait.)
         connection.close()
     _wait_each_until_its_deadline(futures)
 

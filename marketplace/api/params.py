@@ -16,6 +16,8 @@ _url_validator = URLValidator(schemes=["http", "https"])
 
 
 def _value(data, name):
+    if not hasattr(data, "getlist") and not isinstance(data, dict):
+        raise InvalidParameter("The request body must be form-encoded parameters", param=name)
     values = data.getlist(name) if hasattr(data, "getlist") else [data[name]] if name in data else []
     if len(values) > 1:
         raise InvalidParameter(f"Parameter '{name}' was given more than once", param=name)
