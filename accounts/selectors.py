@@ -1,5 +1,5 @@
 from accounts.models import IncomingPhoneNumber
-from marketplace.errors import NotFound
+from marketplace.selectors import one
 
 
 def phone_numbers(account):
@@ -7,7 +7,4 @@ def phone_numbers(account):
 
 
 def phone_number(account, sid):
-    found = phone_numbers(account).filter(sid=sid).first()
-    if found is None:
-        raise NotFound(f"IncomingPhoneNumber {sid} was not found")
-    return found
+    return one(phone_numbers(account), sid, "IncomingPhoneNumber")

@@ -4,6 +4,7 @@ from django.db.models import Q
 
 from addons.models import Assignment, Extension, InstalledAddOn, InstalledExtension, Listing
 from marketplace.errors import NotFound
+from marketplace.selectors import one
 
 
 def available_listings(account):
@@ -27,11 +28,7 @@ def available_add_ons(account):
 
 
 def available_listing(account, sid, *, param=None):
-    listing = available_listings(account).filter(sid=sid).first()
-    if listing is None:
-        what = f"Parameter '{param}': " if param else ""
-        raise NotFound(f"{what}AvailableAddOn {sid} was not found", param=param)
-    return listing
+    return one(available_listings(account), sid, "AvailableAddOn", param=param)
 
 
 def available_extensions(listing):
@@ -40,10 +37,7 @@ def available_extensions(listing):
 
 
 def available_extension(listing, sid):
-    extension = available_extensions(listing).filter(sid=sid).first()
-    if extension is None:
-        raise NotFound(f"Extension {sid} was not found")
-    return extension
+    return one(available_extensions(listing), sid, "Extension")
 
 
 def installations(account):
@@ -51,11 +45,7 @@ def installations(account):
 
 
 def installation(account, sid, *, param=None):
-    found = installations(account).filter(sid=sid).first()
-    if found is None:
-        what = f"Parameter '{param}': " if param else ""
-        raise NotFound(f"{what}InstalledAddOn {sid} was not found", param=param)
-    return found
+    return one(installations(account), sid, "InstalledAddOn", param=param)
 
 
 def installed_extensions(installation):

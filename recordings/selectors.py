@@ -1,4 +1,4 @@
-from marketplace.errors import NotFound
+from marketplace.selectors import one
 from recordings.models import AddOnResult, Payload, Recording
 
 
@@ -7,10 +7,7 @@ def recordings(account):
 
 
 def recording(account, sid):
-    found = recordings(account).filter(sid=sid).first()
-    if found is None:
-        raise NotFound(f"Recording {sid} was not found")
-    return found
+    return one(recordings(account), sid, "Recording")
 
 
 def results(recording):
@@ -20,10 +17,7 @@ def results(recording):
 
 
 def result(recording, sid):
-    found = results(recording).filter(sid=sid).first()
-    if found is None:
-        raise NotFound(f"AddOnResult {sid} was not found")
-    return found
+    return one(results(recording), sid, "AddOnResult")
 
 
 def payloads(result):
@@ -33,7 +27,4 @@ def payloads(result):
 
 
 def payload(result, sid):
-    found = payloads(result).filter(sid=sid).first()
-    if found is None:
-        raise NotFound(f"Payload {sid} was not found")
-    return found
+    return one(payloads(result), sid, "Payload")
