@@ -174,10 +174,15 @@ def invoke(*, account, planned, integration_point, inputs, runtime=None, resourc
 def _refuse_what_the_balance_cannot_cover(account, planned):
     """Nothing is served for free by accident: a priced add-on runs only if the balance,
     less the other priced add-ons of this event, covers it."""
+    priced = [
+        item
+        for item in planned
+        if item.refusal is None and item.installation.version.pricing.get("model") in PRICED_PER_CALL
+    ]
+    if not priced:
+        return  # nothing to pay for: no need to read the balance
     remaining = billing.balance_of(account)
-    for item in planned:
-        if item.refusal is not None or item.installation.version.pricing.get("model") not in PRICED_PER_CALL:
-            continue
+    for item in priced:
         price = billing.unit_price(item.installation.version.pricing)
         if price > remaining:
             item.refusal = outcomes.INSUFFICIENT_BALANCE

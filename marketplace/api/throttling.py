@@ -35,12 +35,11 @@ class AccountRateThrottle(BaseThrottle):
         now = time.time()
         window = int(now // period)
         key = f"throttle:{self.scope}:{account.sid}:{window}"
-        cache.add(key, 0, timeout=period + 1)
         try:
-            count = cache.incr(key)
-        except ValueError:  # expired between add and incr: this request starts a window
-            cache.add(key, 1, timeout=period + 1)
-            count = 1
+            count = cache.incr(key)  # the common case: the window's counter exists
+        except ValueError:
+            # This request opens the window, unless another one just did.
+            count = 1 if cache.add(key, 1, timeout=period + 1) else cache.incr(key)
         self.retry_after = (window + 1) * period - now
         return count <= limit
 
