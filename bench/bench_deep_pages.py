@@ -27,7 +27,6 @@ import secrets
 import shutil
 import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -52,7 +51,6 @@ TARGET_RATIO = 1.5
 CHILD_TIMEOUT_S = 1800
 STOP_TIMEOUT_S = 15
 
-PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 PG_BENCH_DB = "bench_paging_deep"
 PG_BENCH_URL = f"postgres://postgres@127.0.0.1:5432/{PG_BENCH_DB}"
 ENGINES = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
@@ -67,64 +65,18 @@ def run(engines=tuple(ENGINES)):
     work = Path(tempfile.mkdtemp(prefix="marketplace-bench-deep-pages-"))
     try:
         for engine in engines:
-            skip = _unavailable(engine)
-            outcomes[engine] = {"skipped": skip} if skip else _run_child(engine, work / engine)
+            skip = harness.postgres_unavailable() if engine == "postgres" else None
+            outcomes[engine] = (
+                {"skipped": skip}
+                if skip
+                else harness.run_engine_child(
+                    __file__, engine, work / engine, timeout=CHILD_TIMEOUT_S, stop_timeout=STOP_TIMEOUT_S
+                )
+            )
     finally:
-        _drop_bench_database()
+        harness.drop_postgres_database(PG_BENCH_DB)
         shutil.rmtree(work, ignore_errors=True)
     return _rows(engines, outcomes)
-
-
-def _unavailable(engine):
-    if engine != "postgres":
-        return None
-    try:
-        import psycopg
-
-        psycopg.connect(PG_ADMIN_URL, connect_timeout=3).close()
-    except Exception as error:  # noqa: BLE001 (any failure to connect means: not run)
-        return f"PostgreSQL not reachable at 127.0.0.1:5432 ({type(error).__name__})"
-    return None
-
-
-def _run_child(engine, work):
-    command = [sys.executable, str(Path(__file__).resolve()), "--engine", engine, "--json", "--work", str(work)]
-    started = time.monotonic()
-    child = subprocess.Popen(command, cwd=harness.ROOT, stdout=subprocess.PIPE, text=True)
-    try:
-        out, _ = child.communicate(timeout=CHILD_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        child.terminate()  # the child's SIGTERM handler runs its finally blocks
-        try:
-            out, _ = child.communicate(timeout=STOP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            out, _ = child.communicate()
-        return {"error": f"the child did not finish within {CHILD_TIMEOUT_S} s"}
-    lines = [line for line in out.splitlines() if line.startswith("{")]
-    if child.returncode != 0 or not lines:
-        return {"error": f"the child exited with {child.returncode} and wrote no figures"}
-    outcome = json.loads(lines[-1])
-    outcome["child_s"] = time.monotonic() - started
-    return outcome
-
-
-def _create_bench_database():
-    import psycopg
-
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5) as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {PG_BENCH_DB} WITH (FORCE)")
-        admin.execute(f"CREATE DATABASE {PG_BENCH_DB}")
-
-
-def _drop_bench_database():
-    try:
-        import psycopg
-
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5) as admin:
-            admin.execute(f"DROP DATABASE IF EXISTS {PG_BENCH_DB} WITH (FORCE)")
-    except Exception:  # noqa: BLE001 (no PostgreSQL: nothing to drop)
-        pass
 
 
 def _rows(engines, outcomes):
@@ -208,7 +160,7 @@ def child(engine, work, as_json):
     server = None
     try:
         if engine == "postgres":
-            _create_bench_database()
+            harness.create_postgres_database(PG_BENCH_DB)
             database_url = PG_BENCH_URL
         else:
             database_url = f"sqlite:///{work / 'bench.sqlite3'}"
@@ -255,7 +207,7 @@ def child(engine, work, as_json):
         except Exception:  # noqa: BLE001 (Django never set up)
             pass
         if engine == "postgres":
-            _drop_bench_database()
+            harness.drop_postgres_database(PG_BENCH_DB)
         shutil.rmtree(work, ignore_errors=True)
 
 

@@ -77,7 +77,6 @@ STOP_TIMEOUT_S = 10
 SAMPLE_S = 0.25  # how often other databases' PostgreSQL backends are looked at
 OUTSIDE_CPU_NOTE_PCT = 15  # above this share of CPU used by other jobs, a row says so
 
-PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 PG_BENCH_DB = "bench_marketplace"
 PG_BENCH_URL = f"postgres://postgres@127.0.0.1:5432/{PG_BENCH_DB}"
 REDIS_BENCH_URL = "redis://127.0.0.1:6379/14"
@@ -105,7 +104,7 @@ def run(configs=CONFIGS, extra_env=None):
                 continue
             outcomes[config["key"]] = _run_child(config, work, extra_env or {})
     finally:
-        _drop_bench_database()
+        harness.drop_postgres_database(PG_BENCH_DB)
         _flush_bench_redis()
         shutil.rmtree(work, ignore_errors=True)
     return _rows(configs, outcomes)
@@ -113,12 +112,8 @@ def run(configs=CONFIGS, extra_env=None):
 
 def _unavailable(config):
     if config["database"] == "postgres":
-        try:
-            import psycopg
-
-            psycopg.connect(PG_ADMIN_URL, connect_timeout=3).close()
-        except Exception as error:  # noqa: BLE001 (any failure to connect means: not run)
-            return f"PostgreSQL not reachable at 127.0.0.1:5432 ({type(error).__name__})"
+        if unavailable := harness.postgres_unavailable():
+            return unavailable
     if config["broker"] == "redis":
         try:
             import redis
@@ -134,8 +129,8 @@ def _run_child(config, work, extra_env):
     out = work / f"{config['key']}.json"
     pids = work / f"{config['key']}.pids"
     if config["database"] == "postgres":
-        _drop_bench_database()
-        _create_bench_database()
+        harness.drop_postgres_database(PG_BENCH_DB)
+        harness.create_postgres_database(PG_BENCH_DB, replace=False)
     if config["broker"] == "redis":
         _flush_bench_redis()
     spec = {**config, "out": str(out), "pids": str(pids), "extra_env": extra_env}
@@ -155,7 +150,7 @@ def _run_child(config, work, extra_env):
                 child.wait(timeout=STOP_TIMEOUT_S)
         _reap_orphans(pids)
         if config["database"] == "postgres":
-            _drop_bench_database()
+            harness.drop_postgres_database(PG_BENCH_DB)
         if config["broker"] == "redis":
             _flush_bench_redis()
     if out.exists():
@@ -184,23 +179,6 @@ def _cmdline(pid):
         return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
     except OSError:
         return ""
-
-
-def _create_bench_database():
-    import psycopg
-
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5) as admin:
-        admin.execute(f"CREATE DATABASE {PG_BENCH_DB}")
-
-
-def _drop_bench_database():
-    try:
-        import psycopg
-
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5) as admin:
-            admin.execute(f"DROP DATABASE IF EXISTS {PG_BENCH_DB} WITH (FORCE)")
-    except Exception:  # noqa: BLE001 (no PostgreSQL: nothing to drop)
-        pass
 
 
 def _flush_bench_redis():

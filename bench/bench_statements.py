@@ -33,7 +33,6 @@ import secrets
 import shutil
 import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -68,7 +67,6 @@ STOP_TIMEOUT_S = 15
 MICRO = Decimal("0.000001")
 MIB = 1024 * 1024
 
-PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 PG_BENCH_DB = "bench_billing"
 PG_BENCH_URL = f"postgres://postgres@127.0.0.1:5432/{PG_BENCH_DB}"
 ENGINES = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
@@ -82,61 +80,18 @@ def run(engines=tuple(ENGINES)):
     work = Path(tempfile.mkdtemp(prefix="marketplace-bench-statements-"))
     try:
         for engine in engines:
-            skip = _unavailable(engine)
-            outcomes[engine] = {"skipped": skip} if skip else _run_child(engine, work / engine)
+            skip = harness.postgres_unavailable() if engine == "postgres" else None
+            outcomes[engine] = (
+                {"skipped": skip}
+                if skip
+                else harness.run_engine_child(
+                    __file__, engine, work / engine, timeout=CHILD_TIMEOUT_S, stop_timeout=STOP_TIMEOUT_S
+                )
+            )
     finally:
-        _drop_bench_database()
+        harness.drop_postgres_database(PG_BENCH_DB)
         shutil.rmtree(work, ignore_errors=True)
     return _rows(engines, outcomes)
-
-
-def _unavailable(engine):
-    if engine != "postgres":
-        return None
-    try:
-        import psycopg
-
-        psycopg.connect(PG_ADMIN_URL, connect_timeout=3).close()
-    except Exception as error:  # noqa: BLE001 (any failure to connect means: not run)
-        return f"PostgreSQL not reachable at 127.0.0.1:5432 ({type(error).__name__})"
-    return None
-
-
-def _run_child(engine, work):
-    command = [sys.executable, str(Path(__file__).resolve()), "--engine", engine, "--json", "--work", str(work)]
-    child = subprocess.Popen(command, cwd=harness.ROOT, stdout=subprocess.PIPE, text=True)
-    try:
-        out, _ = child.communicate(timeout=CHILD_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        child.terminate()  # the child's SIGTERM handler runs its finally blocks
-        try:
-            out, _ = child.communicate(timeout=STOP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            out, _ = child.communicate()
-        return {"error": f"the child did not finish within {CHILD_TIMEOUT_S} s"}
-    lines = [line for line in out.splitlines() if line.startswith("{")]
-    if child.returncode != 0 or not lines:
-        return {"error": f"the child exited with {child.returncode} and wrote no figures"}
-    return json.loads(lines[-1])
-
-
-def _create_bench_database():
-    import psycopg
-
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5) as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {PG_BENCH_DB} WITH (FORCE)")
-        admin.execute(f"CREATE DATABASE {PG_BENCH_DB}")
-
-
-def _drop_bench_database():
-    try:
-        import psycopg
-
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5) as admin:
-            admin.execute(f"DROP DATABASE IF EXISTS {PG_BENCH_DB} WITH (FORCE)")
-    except Exception:  # noqa: BLE001 (no PostgreSQL: nothing to drop)
-        pass
 
 
 def _rows(engines, outcomes):
@@ -260,7 +215,7 @@ def child(engine, work, as_json):
     work.mkdir(parents=True, exist_ok=True)
     try:
         if engine == "postgres":
-            _create_bench_database()
+            harness.create_postgres_database(PG_BENCH_DB)
             database_url = PG_BENCH_URL
         else:
             database_url = f"sqlite:///{work / 'bench.sqlite3'}"
@@ -296,7 +251,7 @@ def child(engine, work, as_json):
         except Exception:  # noqa: BLE001 (Django never set up)
             pass
         if engine == "postgres":
-            _drop_bench_database()
+            harness.drop_postgres_database(PG_BENCH_DB)
         shutil.rmtree(work, ignore_errors=True)
 
 

@@ -295,3 +295,62 @@ def session():
     plain = requests.Session()
     plain.trust_env = False
     return plain
+
+
+# --- PostgreSQL databases and per-engine child processes (Django sets up once a process) ---
+
+PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+def postgres_unavailable():
+    """None when PostgreSQL answers on 127.0.0.1:5432, else why it does not."""
+    try:
+        import psycopg
+
+        psycopg.connect(PG_ADMIN_URL, connect_timeout=3).close()
+    except Exception as error:  # noqa: BLE001 (any failure to connect means: not run)
+        return f"PostgreSQL not reachable at 127.0.0.1:5432 ({type(error).__name__})"
+    return None
+
+
+def create_postgres_database(name, *, replace=True):
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5) as admin:
+        if replace:
+            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.execute(f"CREATE DATABASE {name}")
+
+
+def drop_postgres_database(name):
+    try:
+        import psycopg
+
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    except Exception:  # noqa: BLE001 (no PostgreSQL: nothing to drop)
+        pass
+
+
+def run_engine_child(script, engine, work, *, timeout, stop_timeout=15):
+    """Run `script --engine ENGINE --json --work WORK` and return the JSON it printed last,
+    with `child_s`, its run time; or {"error": ...}."""
+    command = [sys.executable, str(Path(script).resolve()), "--engine", engine, "--json", "--work", str(work)]
+    started = time.monotonic()
+    child = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        out, _ = child.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        child.terminate()  # the child's SIGTERM handler runs its finally blocks
+        try:
+            out, _ = child.communicate(timeout=stop_timeout)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            out, _ = child.communicate()
+        return {"error": f"the child did not finish within {timeout} s"}
+    lines = [line for line in out.splitlines() if line.startswith("{")]
+    if child.returncode != 0 or not lines:
+        return {"error": f"the child exited with {child.returncode} and wrote no figures"}
+    outcome = json.loads(lines[-1])
+    outcome["child_s"] = time.monotonic() - started
+    return outcome
