@@ -6,6 +6,7 @@ there; Django's database cache increments by read-then-write, so under concurren
 lets a few more through. An empty rate turns the limit off.
 """
 
+import threading
 import time
 
 from django.conf import settings
@@ -13,6 +14,7 @@ from django.core.cache import cache
 from rest_framework.throttling import BaseThrottle
 
 PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_counting = threading.Lock()
 
 
 def parse_rate(rate):
@@ -35,11 +37,16 @@ class AccountRateThrottle(BaseThrottle):
         now = time.time()
         window = int(now // period)
         key = f"throttle:{self.scope}:{account.sid}:{window}"
-        try:
-            count = cache.incr(key)  # the common case: the window's counter exists
-        except ValueError:
-            # This request opens the window, unless another one just did.
-            count = 1 if cache.add(key, 1, timeout=period + 1) else cache.incr(key)
+        # Redis's INCR is atomic across processes; the database cache's incr is a read then a
+        # write, so within a process the threads take turns (across processes it stays
+        # approximate: run at scale with Redis).
+        with _counting:
+            cache.add(key, 0, timeout=period + 1)
+            try:
+                count = cache.incr(key)
+            except ValueError:  # expired between add and incr: this request starts a window
+                cache.add(key, 1, timeout=period + 1)
+                count = 1
         self.retry_after = (window + 1) * period - now
         return count <= limit
 
