@@ -90,6 +90,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "marketplace.outages.UnavailableMiddleware",
 ]
 
 # Twilio's paths have no trailing slash; never redirect an API call to add one.
@@ -143,7 +144,15 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = os.environ.get("REDIS_URL", "")
 
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # An unreachable Redis fails fast (rate limits and circuits then fail open), not after
+            # the operating system's connect timeout.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "marketplace_cache"}}
 
@@ -273,6 +282,11 @@ PAYLOAD_URL_TTL_S = int(os.environ.get("PAYLOAD_URL_TTL_S", "600"))
 TASKS_SYNC = env_flag("TASKS_SYNC")
 # A worker's hold on a result it is sending; past it (the worker died) another may take it.
 DISPATCH_LEASE_S = int(os.environ.get("DISPATCH_LEASE_S", str(Q_CLUSTER["timeout"] + 30)))
+# A callback's claim on its result while it streams; past it (the database restarted before
+# the result was stored) the publisher's retry may claim it again.
+CALLBACK_CLAIM_LEASE_S = int(os.environ.get("CALLBACK_CLAIM_LEASE_S", "300"))
+# How long a worker waits for a restarting database to record a call it already made.
+DATABASE_OUTAGE_RETRY_S = float(os.environ.get("DATABASE_OUTAGE_RETRY_S", "20"))
 # Pauses between attempts to deliver a result notification to the customer.
 NOTIFY_BACKOFF_S = [float(s) for s in os.environ.get("NOTIFY_BACKOFF_S", "1,4,16").split(",") if s]
 

@@ -8,6 +8,7 @@ from django.views.defaults import page_not_found
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
+from marketplace import outages
 from marketplace.errors import MORE_INFO, MarketplaceError
 
 logger = logging.getLogger(__name__)
@@ -48,6 +49,9 @@ def exception_handler(exc, context):
         return error_response(20403, str(exc.detail), 403)
     if isinstance(exc, exceptions.APIException):
         return error_response(20001, str(exc.detail), exc.status_code)
+    if isinstance(exc, outages.UNREACHABLE):
+        outages.log(exc, context["view"].__class__.__name__)
+        return Response(outages.body(), status=503, headers={"Retry-After": str(outages.RETRY_AFTER_S)})
     # Anything else is our bug: log it with its traceback, answer a Twilio body, not a page.
     logger.exception("unhandled error in %s", context.get("view").__class__.__name__)
     return error_response(20500, "Internal server error", 500)

@@ -3,7 +3,8 @@ web process enforces one budget. Over it: 429, Twilio code 20429, and Retry-Afte
 
 Fixed windows counted with the cache's add and incr: atomic on Redis (INCR), so exact
 there; Django's database cache increments by read-then-write, so under concurrency it
-lets a few more through. An empty rate turns the limit off.
+lets a few more through. An empty rate turns the limit off. With Redis unreachable the
+limit fails open: a restarting cache must not take the API down with it.
 """
 
 import threading
@@ -12,6 +13,8 @@ import time
 from django.conf import settings
 from django.core.cache import cache
 from rest_framework.throttling import BaseThrottle
+
+from marketplace import outages
 
 PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _counting = threading.Lock()
@@ -40,15 +43,23 @@ class AccountRateThrottle(BaseThrottle):
         # Redis's INCR is atomic across processes; the database cache's incr is a read then a
         # write, so within a process the threads take turns (across processes it stays
         # approximate: run at scale with Redis).
+        try:
+            count = self._count(key, period)
+        except outages.UNREACHABLE as error:
+            outages.log(error, f"rate limit {self.scope}")
+            return True
+        self.retry_after = (window + 1) * period - now
+        return count <= limit
+
+    @staticmethod
+    def _count(key, period):
         with _counting:
             cache.add(key, 0, timeout=period + 1)
             try:
-                count = cache.incr(key)
+                return cache.incr(key)
             except ValueError:  # expired between add and incr: this request starts a window
                 cache.add(key, 1, timeout=period + 1)
-                count = 1
-        self.retry_after = (window + 1) * period - now
-        return count <= limit
+                return 1
 
     def wait(self):
         return max(self.retry_after, 1)
