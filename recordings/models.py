@@ -48,6 +48,13 @@ class AddOnResult(models.Model):
         COMPLETED = "completed"
         FAILED = "failed"
 
+    class CustomerNotification(models.TextChoices):
+        NOT_YET = "", "not yet due"  # the result is still open
+        PENDING = "pending"  # owed: set with the terminal state, so a lost task is found again
+        DELIVERED = "delivered"
+        UNDELIVERABLE = "undeliverable"  # every attempt failed; a 61031 alert says so
+        NOT_REQUESTED = "not_requested"  # the installation has no callback_url
+
     TERMINAL = (Status.COMPLETED, Status.FAILED)
 
     sid = SidField("XR")
@@ -73,7 +80,9 @@ class AddOnResult(models.Model):
     date_completed = models.DateTimeField(null=True, blank=True)
     # Started minutes of audio to bill; set on completion only.
     billable_minutes = models.PositiveIntegerField(default=0)
-    customer_notified = models.BooleanField(default=False)
+    customer_notification = models.CharField(
+        max_length=16, choices=CustomerNotification.choices, default=CustomerNotification.NOT_YET, blank=True
+    )
     date_created = models.DateTimeField(auto_now_add=True)
     date_updated = models.DateTimeField(auto_now=True)
 
@@ -83,6 +92,8 @@ class AddOnResult(models.Model):
             models.Index(fields=["recording", "id"], name="xr_recording_id"),
             # The sweep: open results past their deadline, or stalled in the queue.
             models.Index(fields=["status", "date_deadline"], name="xr_status_deadline"),
+            # The sweep: notifications owed whose task was lost.
+            models.Index(fields=["customer_notification", "date_completed"], name="xr_notification_completed"),
         ]
 
     def __str__(self):

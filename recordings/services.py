@@ -11,6 +11,7 @@ import hmac
 import logging
 import tempfile
 import time
+from contextlib import contextmanager
 from datetime import timedelta
 
 from django.conf import settings
@@ -24,6 +25,7 @@ from addons.invocation.verdict import Verdict, judge
 from addons.models import InstalledAddOn, InstalledExtension
 from addons.services import invocations as records
 from billing import services as billing
+from marketplace import outages
 from marketplace.api.formats import absolute_url
 from marketplace.errors import InvalidParameter, MarketplaceError, NotFound
 from recordings import notify, queue
@@ -54,21 +56,33 @@ def create_recording(*, account, audio):
             f"Parameter 'Audio' is larger than {settings.RECORDING_MAX_BYTES} bytes", param="Audio"
         )
     info = read_wav(audio)
-    with transaction.atomic():
-        recording = Recording(
-            account=account,
-            duration_ms=info.duration_ms,
-            channels=info.channels,
-            sample_rate=info.sample_rate,
-            mimetype=info.mimetype,
-            size=info.size,
-        )
+    recording = Recording(
+        account=account,
+        duration_ms=info.duration_ms,
+        channels=info.channels,
+        sample_rate=info.sample_rate,
+        mimetype=info.mimetype,
+        size=info.size,
+    )
+    with _removed_unless_committed(recording.audio), transaction.atomic():
         recording.audio.save(f"{recording.sid}.wav", audio, save=False)
         recording.save()
         results = _queue_results(recording)
         for result in results:
             queue.enqueue_on_commit("recordings.tasks.deliver_to_publisher", result.sid)
     return recording
+
+
+@contextmanager
+def _removed_unless_committed(field_file):
+    """Storage is not transactional: a file saved in a transaction that then fails (the
+    database went away) is removed, so nothing is left that no row refers to."""
+    try:
+        yield
+    except BaseException:
+        if field_file.name:
+            field_file.delete(save=False)
+        raise
 
 
 def _queue_results(recording):
@@ -179,7 +193,9 @@ def deliver_to_publisher(*, result_sid):
     pending = records.Pending(
         installation, installation.listing, installation.version, target, verdict, request, exchange, recording.sid
     )
-    with transaction.atomic():
+
+    @transaction.atomic
+    def record():
         (invocation,) = records.record_invocations(
             account=result.account, integration_point=INTEGRATION_POINT, pending=[pending]
         )
@@ -190,6 +206,10 @@ def deliver_to_publisher(*, result_sid):
             )
         else:
             _fail(result.sid, verdict.outcome.code, verdict.message)
+
+    # The publisher has the audio now: a database restarting at this moment must not make
+    # the call unrecorded (and the result sent again once its lease runs out).
+    outages.retry_while_database_unreachable(record, what=f"recording the call for {result.sid}")
 
 
 def _affordable(result, installation):
@@ -246,18 +266,26 @@ def _finish(result, verdict):
         _fail(result.sid, verdict.outcome.code, verdict.message)
 
 
-def _fail(result_sid, code, message):
-    """Move an open result to failed (not billed) and tell the customer; False if not open."""
-    moved = AddOnResult.objects.filter(sid=result_sid, status__in=OPEN).update(
+def _fail(result_sid, code, message, *, claim=None):
+    """Move an open result to failed (not billed) and tell the customer; False if not open
+    (or, with `claim`, if that callback's claim on it was lost)."""
+    moved = _open(result_sid, claim).update(
         status=AddOnResult.Status.FAILED,
         error_code=code,
         error_message=message,
         date_completed=timezone.now(),
         date_updated=timezone.now(),
+        customer_notification=AddOnResult.CustomerNotification.PENDING,
     )
     if moved:
         queue.enqueue_on_commit("recordings.tasks.notify_customer", result_sid)
     return bool(moved)
+
+
+def _open(result_sid, claim):
+    """The result while it is open: the conditional UPDATE that makes every move happen once."""
+    results = AddOnResult.objects.filter(sid=result_sid, status__in=OPEN)
+    return results if claim is None else results.filter(callback_claimed_at=claim)
 
 
 # --- the publisher's callback -------------------------------------------------------------
@@ -282,9 +310,12 @@ def receive_callback(*, result_sid, token, principal, body, content_type):
             code=20003,
             status=401,
         )
-    claimed = AddOnResult.objects.filter(
-        sid=result_sid, status__in=OPEN, date_deadline__gt=timezone.now(), callback_claimed_at__isnull=True
-    ).update(callback_claimed_at=timezone.now())
+    claim = timezone.now()
+    claimed = (
+        AddOnResult.objects.filter(sid=result_sid, status__in=OPEN, date_deadline__gt=claim)
+        .filter(_claim_free(claim))
+        .update(callback_claimed_at=claim)
+    )
     if not claimed:
         _refuse_unclaimable(result)
 
@@ -292,31 +323,46 @@ def receive_callback(*, result_sid, token, principal, body, content_type):
         size = _spool(body, spool, limit=settings.CALLBACK_MAX_BYTES)
         if size > settings.CALLBACK_MAX_BYTES:
             with transaction.atomic():
-                _fail(result.sid, outcomes.TOO_LARGE.code, f"{outcomes.TOO_LARGE.message} of {settings.CALLBACK_MAX_BYTES} bytes")
+                _fail(
+                    result.sid,
+                    outcomes.TOO_LARGE.code,
+                    f"{outcomes.TOO_LARGE.message} of {settings.CALLBACK_MAX_BYTES} bytes",
+                    claim=claim,
+                )
             raise CallbackRefused(
                 f"The result is larger than {settings.CALLBACK_MAX_BYTES} bytes", code=outcomes.TOO_LARGE.code, status=413
             )
         verdict = _check_result(spool, size, result)
         spool.seek(0)
-        with transaction.atomic():
-            payload = Payload(
-                add_on_result=result,
-                label=result.listing.unique_name,
-                content_type=(content_type or "application/json").split(";")[0].strip()[:128],
-                size=size,
-            )
+        payload = Payload(
+            add_on_result=result,
+            label=result.listing.unique_name,
+            content_type=(content_type or "application/json").split(";")[0].strip()[:128],
+            size=size,
+        )
+        with _removed_unless_committed(payload.data), transaction.atomic():
             payload.data.save(payload.sid, File(spool), save=False)
             payload.save()
-            if verdict.successful:
-                _complete(result)
-            else:
-                _fail(result.sid, verdict.outcome.code, verdict.message)
+            moved = _complete(result, claim) if verdict.successful else _fail(
+                result.sid, verdict.outcome.code, verdict.message, claim=claim
+            )
+            if not moved:  # this claim went stale and another callback (or the sweep) took over
+                raise CallbackRefused("The callback URL has already been used", code=20409, status=409)
     return AddOnResult.objects.get(sid=result_sid)
 
 
+def _claim_free(now):
+    """Never claimed, or claimed by a callback that never finished (the database restarted
+    under it): the publisher's retry may take it again."""
+    stale = now - timedelta(seconds=settings.CALLBACK_CLAIM_LEASE_S)
+    return Q(callback_claimed_at__isnull=True) | Q(callback_claimed_at__lt=stale)
+
+
 def _refuse_unclaimable(result):
+    now = timezone.now()
     current = AddOnResult.objects.get(sid=result.sid)
-    if current.status in OPEN and current.callback_claimed_at is None and current.date_deadline <= timezone.now():
+    unclaimed = AddOnResult.objects.filter(pk=current.pk).filter(_claim_free(now)).exists()
+    if current.status in OPEN and unclaimed and current.date_deadline <= now:
         with transaction.atomic():
             _fail(current.sid, outcomes.TIMEOUT.code, "The callback came after the result's deadline")
         raise CallbackRefused("The callback URL has expired", code=outcomes.TIMEOUT.code, status=410)
@@ -356,33 +402,39 @@ class _ResultTarget:
         self.size_limit = settings.CALLBACK_MAX_BYTES
 
 
-def _complete(result):
+def _complete(result, claim):
     """Completed, and billed per started minute in the same transaction (once: the move is
-    conditional, and the billing event's key is the result's SID)."""
+    conditional on the callback's claim, and the billing event's key is the result's SID)."""
     version = result.installation.version if result.installation else None
     per_minute = version is not None and version.pricing.get("model") == "per_minute"
     minutes = billing.minutes_of(result.recording.duration_ms) if per_minute else 0
-    moved = AddOnResult.objects.filter(sid=result.sid, status__in=OPEN).update(
+    moved = _open(result.sid, claim).update(
         status=AddOnResult.Status.COMPLETED,
         date_completed=timezone.now(),
         date_updated=timezone.now(),
         billable_minutes=minutes,
+        customer_notification=AddOnResult.CustomerNotification.PENDING,
     )
     if moved:
         result.billable_minutes = minutes
         if per_minute:
             billing.charge_result_minutes(result, version)
         queue.enqueue_on_commit("recordings.tasks.notify_customer", result.sid)
+    return bool(moved)
 
 
 # --- the deadline -------------------------------------------------------------------------
 
 
 def fail_overdue_results():
-    """Fail every open result whose publisher did not call back in time; not billed."""
-    overdue = AddOnResult.objects.filter(
-        status__in=OPEN, date_deadline__lte=timezone.now(), callback_claimed_at__isnull=True
-    ).values_list("sid", flat=True)
+    """Fail every open result whose publisher did not call back in time (or whose callback
+    never finished); not billed."""
+    now = timezone.now()
+    overdue = (
+        AddOnResult.objects.filter(status__in=OPEN, date_deadline__lte=now)
+        .filter(_claim_free(now))
+        .values_list("sid", flat=True)
+    )
     failed = 0
     for sid in list(overdue[:1000]):
         with transaction.atomic():
@@ -394,26 +446,44 @@ def fail_overdue_results():
 
 
 def notify_customer(*, result_sid):
-    """Send the result's status and links to the installation's callback_url, if it has one."""
+    """Send the result's status and links to the installation's callback_url, if it has one.
+    True when delivered, False when every attempt failed, None when there was nothing to do."""
+    owed = AddOnResult.CustomerNotification
     result = (
         AddOnResult.objects.select_related("account", "installation", "recording", "listing")
-        .filter(sid=result_sid)
+        .filter(sid=result_sid, customer_notification=owed.PENDING)
         .first()
     )
-    if result is None or result.customer_notified or result.installation is None:
-        return None
-    url = result.installation.configuration.get("callback_url")
+    if result is None:
+        return None  # deleted, or told already: a redelivered task
+    url = result.installation.configuration.get("callback_url") if result.installation else None
     if not url:
+        AddOnResult.objects.filter(sid=result_sid).update(customer_notification=owed.NOT_REQUESTED)
         return None
-    method = result.installation.configuration.get("callback_method", "POST")
-    delivered = notify.deliver(result, url, method)
-    if delivered:
-        AddOnResult.objects.filter(sid=result_sid).update(customer_notified=True)
-    else:
+    delivered = notify.deliver(result, url, result.installation.configuration.get("callback_method", "POST"))
+    if not delivered:
         records.notify(
             account=result.account,
             code=61031,
             message=f"The result {result.sid} could not be delivered to {url}",
             resource_sid=result.sid,
         )
+    AddOnResult.objects.filter(sid=result_sid).update(
+        customer_notification=owed.DELIVERED if delivered else owed.UNDELIVERABLE
+    )
     return delivered
+
+
+def renotify_lost_notifications():
+    """Queue again notifications owed for longer than a notify task takes: their task was
+    lost (the broker restarted) or failed (the database did). Within a day, then dropped."""
+    now = timezone.now()
+    owed = AddOnResult.objects.filter(
+        customer_notification=AddOnResult.CustomerNotification.PENDING,
+        date_completed__lt=now - timedelta(seconds=settings.DISPATCH_LEASE_S),
+        date_completed__gt=now - timedelta(days=1),
+    )
+    sids = list(owed.values_list("sid", flat=True)[:1000])
+    for sid in sids:
+        queue.enqueue("recordings.tasks.notify_customer", sid)
+    return len(sids)

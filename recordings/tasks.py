@@ -12,5 +12,10 @@ def notify_customer(result_sid):
 
 
 def sweep_results():
-    """Every minute: fail what is overdue, send again what a dead worker left."""
-    return {"failed": services.fail_overdue_results(), "redelivered": services.redeliver_stalled_results()}
+    """Every minute: fail what is overdue, send again what a dead worker or a restarted
+    broker lost, and the notifications it lost."""
+    return {
+        "failed": services.fail_overdue_results(),
+        "redelivered": services.redeliver_stalled_results(),
+        "notified": services.renotify_lost_notifications(),
+    }

@@ -4,7 +4,9 @@ code (django-q2 in its sync mode; tests/test_recordings_cluster.py runs a real c
 import base64
 import email.parser
 import hashlib
+import io
 import json
+from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -12,7 +14,11 @@ import requests
 from twilio.request_validator import RequestValidator
 from werkzeug import Response
 
+from django.utils import timezone
+
 from addons.models import Invocation, Notification
+from billing.models import BillingEvent
+from marketplace.api.auth import authenticate_credentials
 from recordings import services
 from recordings.models import AddOnResult, Payload, Recording
 from tests.recording_helpers import recording_manifest, wav_bytes
@@ -224,6 +230,109 @@ def test_the_overdue_sweep_fails_silent_results(publisher, publisher_server, rec
     assert services.fail_overdue_results() == 0
 
 
+def stale_claim(settings):
+    """When a callback that claimed its result never finished (the database restarted)."""
+    return timezone.now() - timedelta(seconds=settings.CALLBACK_CLAIM_LEASE_S + 1)
+
+
+def test_a_callback_that_never_finished_may_be_retried_once_its_claim_is_stale(
+    settings, publisher, publisher_server, recording_add_on, upload, post_callback
+):
+    recording_add_on(publisher_server((202, "")).url)
+    upload()
+    result = AddOnResult.objects.get()
+    url = services.callback_url(result.sid)
+    AddOnResult.objects.filter(pk=result.pk).update(callback_claimed_at=timezone.now())
+    busy = post_callback(url, publisher, {"transcript": "again"})
+    assert busy.status_code == 409  # for all we know the first is still streaming
+    AddOnResult.objects.filter(pk=result.pk).update(callback_claimed_at=stale_claim(settings))
+    assert post_callback(url, publisher, {"transcript": "again"}).status_code == 200
+    result.refresh_from_db()
+    assert (result.status, result.billable_minutes) == ("completed", 1)
+    assert Payload.objects.count() == 1 and BillingEvent.objects.filter(reference=result.sid).count() == 1
+
+
+def test_the_overdue_sweep_fails_a_result_whose_callback_never_finished(
+    settings, publisher, publisher_server, recording_add_on, upload, django_capture_on_commit_callbacks
+):
+    recording_add_on(publisher_server((202, "")).url)
+    upload()
+    result = AddOnResult.objects.get()
+    AddOnResult.objects.filter(pk=result.pk).update(date_deadline=result.date_created, callback_claimed_at=timezone.now())
+    assert services.fail_overdue_results() == 0  # a callback is still streaming its result
+    AddOnResult.objects.filter(pk=result.pk).update(callback_claimed_at=stale_claim(settings))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.fail_overdue_results() == 1
+    result.refresh_from_db()
+    assert (result.status, result.error_code, result.billable_minutes) == ("failed", 61020, 0)
+    assert not BillingEvent.objects.filter(reference=result.sid).exists()
+
+
+def test_a_callback_whose_claim_is_taken_over_while_it_streams_stores_nothing(
+    settings, media_root, publisher, publisher_server, recording_add_on, upload
+):
+    recording_add_on(publisher_server((202, "")).url)
+    upload()
+    result = AddOnResult.objects.get()
+
+    class TakenOverWhileStreaming(io.BytesIO):
+        """As this callback streams, a retry takes the result over (this one's claim went stale)."""
+
+        def read(self, size=-1):
+            AddOnResult.objects.filter(pk=result.pk).update(callback_claimed_at=timezone.now() + timedelta(seconds=1))
+            return super().read(size)
+
+    with pytest.raises(services.CallbackRefused) as refused:
+        services.receive_callback(
+            result_sid=result.sid,
+            token=services.callback_token(result.sid),
+            principal=authenticate_credentials(publisher.sid, publisher.auth_token),
+            body=TakenOverWhileStreaming(json.dumps({"transcript": "x"}).encode()),
+            content_type="application/json",
+        )
+    assert (refused.value.status, refused.value.code) == (409, 20409)
+    result.refresh_from_db()
+    assert result.status == "processing" and Payload.objects.count() == 0
+    assert not list((media_root / "payloads").rglob(f"{result.sid}/*"))  # the stored file was removed
+    assert not BillingEvent.objects.filter(reference=result.sid).exists()
+
+
+def test_a_notification_whose_task_was_lost_is_sent_by_the_sweep(
+    settings, publisher, publisher_server, recording_add_on, upload, httpserver, django_capture_on_commit_callbacks
+):
+    told = []
+    httpserver.expect_request("/told").respond_with_handler(lambda r: told.append(r.form["AddOnResultSid"]) or Response("ok"))
+    recording_add_on(publisher_server((202, "")).url, configuration={"callback_url": httpserver.url_for("/told")})
+    upload()
+    result = AddOnResult.objects.get()
+    with django_capture_on_commit_callbacks(execute=False):  # the broker loses the notify task
+        services.receive_callback(
+            result_sid=result.sid,
+            token=services.callback_token(result.sid),
+            principal=authenticate_credentials(publisher.sid, publisher.auth_token),
+            body=io.BytesIO(b'{"transcript": "x"}'),
+            content_type="application/json",
+        )
+    result.refresh_from_db()
+    assert (result.status, result.customer_notification, told) == ("completed", "pending", [])
+    assert services.renotify_lost_notifications() == 0  # its task may still be on its way
+    AddOnResult.objects.filter(pk=result.pk).update(
+        date_completed=timezone.now() - timedelta(seconds=settings.DISPATCH_LEASE_S + 1)
+    )
+    assert services.renotify_lost_notifications() == 1
+    result.refresh_from_db()
+    assert (result.customer_notification, told) == ("delivered", [result.sid])
+    assert services.renotify_lost_notifications() == 0
+
+
+def test_a_result_without_a_callback_url_owes_no_notification(publisher_server, recording_add_on, upload):
+    recording_add_on(publisher_server((400, "")).url)
+    upload()
+    result = AddOnResult.objects.get()
+    assert (result.status, result.customer_notification) == ("failed", "not_requested")
+    assert services.renotify_lost_notifications() == 0
+
+
 def test_a_callback_over_the_size_limit_is_413_and_fails_the_result(
     settings, publisher, publisher_server, recording_add_on, upload, post_callback
 ):
@@ -301,7 +410,7 @@ def test_the_customer_is_told_on_completion(
     assert RequestValidator(customer.auth_token).validate(
         httpserver.url_for("/told"), form, request.headers["X-Twilio-Signature"]
     )
-    assert AddOnResult.objects.get().customer_notified
+    assert AddOnResult.objects.get().customer_notification == "delivered"
 
 
 def test_the_customer_is_told_of_failures_and_retried(customer, publisher_server, recording_add_on, upload, httpserver):
@@ -313,14 +422,14 @@ def test_the_customer_is_told_of_failures_and_retried(customer, publisher_server
     recording_add_on(publisher_server((400, "")).url, configuration={"callback_url": httpserver.url_for("/told")})
     upload()
     assert [r.form["Status"] for r in told] == ["failed"] * 3
-    assert AddOnResult.objects.get().customer_notified
+    assert AddOnResult.objects.get().customer_notification == "delivered"
 
 
 def test_an_undeliverable_notification_becomes_an_alert(customer, publisher_server, recording_add_on, upload, httpserver):
     httpserver.expect_request("/told").respond_with_data("down", status=503)
     recording_add_on(publisher_server((400, "")).url, configuration={"callback_url": httpserver.url_for("/told")})
     upload()
-    assert not AddOnResult.objects.get().customer_notified
+    assert AddOnResult.objects.get().customer_notification == "undeliverable"
     assert Notification.objects.filter(account=customer, error_code=61031).count() == 1
 
 
