@@ -20,7 +20,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from addons.invocation import builder, circuit, engine, outcomes, transport
+from addons.invocation import builder, circuit, engine, outcomes, pacing, transport
 from addons.invocation.verdict import Verdict, judge
 from addons.models import InstalledAddOn, InstalledExtension
 from addons.services import invocations as records
@@ -164,6 +164,9 @@ def deliver_to_publisher(*, result_sid):
         return _finish(result, Verdict(outcomes.INSUFFICIENT_BALANCE, outcomes.INSUFFICIENT_BALANCE.message))
 
     target = engine.target_for(installation, INTEGRATION_POINT, request_sid=result.sid)
+    paced = pacing.admit(target)
+    if not paced.allowed:
+        return _wait_for_the_publishers_next_window(result, paced.retry_after)
     breaker = circuit.Breaker([target.endpoint["url"]])
     if not breaker.allows(target.endpoint["url"]):
         return _finish(result, Verdict(outcomes.CIRCUIT_OPEN, outcomes.CIRCUIT_OPEN.message))
@@ -210,6 +213,17 @@ def deliver_to_publisher(*, result_sid):
     # The publisher has the audio now: a database restarting at this moment must not make
     # the call unrecorded (and the result sent again once its lease runs out).
     outages.retry_while_database_unreachable(record, what=f"recording the call for {result.sid}")
+
+
+def _wait_for_the_publishers_next_window(result, wait_s):
+    """A recording can wait, unlike a lookup: it stays queued, its lease set to run out when
+    the publisher's next window opens (the sweep then sends it), its deadline moved as far."""
+    now = timezone.now()
+    AddOnResult.objects.filter(sid=result.sid, status=AddOnResult.Status.QUEUED).update(
+        date_dispatched=now - timedelta(seconds=settings.DISPATCH_LEASE_S - wait_s),
+        date_deadline=now + timedelta(seconds=wait_s) + _time_allowed(result.recording),
+    )
+    logger.info("result %s waits %.1f s for its publisher's rate limit", result.sid, wait_s, extra={"request_sid": result.sid})
 
 
 def _affordable(result, installation):

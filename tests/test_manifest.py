@@ -295,6 +295,20 @@ def test_bad_endpoint_url(url):
     assert_problem(data, "$.endpoint.url", repr(url), "is not an http:// or https:// URL")
 
 
+@pytest.mark.parametrize("rate", ["0/s", "10", "10/d", "ten/s", "5/ s", "10/sec", 10, "12345678/s"])
+def test_bad_rate_limit(rate):
+    data = phone_number_manifest()
+    data["endpoint"]["rate_limit"] = rate
+    assert_problem(data, "$.endpoint.rate_limit", repr(rate), "is not a rate such as '50/s', '600/m' or '10000/h'")
+
+
+@pytest.mark.parametrize("rate", ["1/s", "600/m", "10000/h"])
+def test_a_rate_limit_is_kept(rate):
+    data = phone_number_manifest()
+    data["endpoint"]["rate_limit"] = rate
+    assert validate_manifest(data)["endpoint"]["rate_limit"] == rate
+
+
 @pytest.mark.parametrize("price", [0.001, "0.0000001", "-1", "1e-3", "$1", "1.\n"])
 def test_bad_price(price):
     data = message_analysis_manifest()

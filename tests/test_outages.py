@@ -23,7 +23,7 @@ def unreachable_cache(settings):
 def test_rate_limits_fail_open_while_the_cache_is_unreachable(api, settings, unreachable_cache, caplog):
     settings.API_RATE_LIMIT = "1/m"
     assert [api.get("/v1/InstalledAddOns").status_code for _ in range(3)] == [200, 200, 200]
-    assert "rate limit account: backing service unreachable (ConnectionError)" in caplog.text
+    assert "rate limit throttle-account: backing service unreachable (ConnectionError)" in caplog.text
 
 
 def test_publishers_are_called_while_the_cache_is_unreachable(api, settings, unreachable_cache, httpserver, installed_at):

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from addons.invocation import builder, circuit, outcomes, transport
+from addons.invocation import builder, circuit, outcomes, pacing, transport
 from addons.invocation.verdict import Verdict, judge, schema_problems
 from addons.manifest import ADD_ON_TYPES
 from addons.models import Listing
@@ -137,8 +137,9 @@ def invoke(*, account, planned, integration_point, inputs, runtime=None, resourc
             rows.append(_pending(item, target, verdict, None, None, resource_sid))
             results[index] = _result(item, target, verdict)
             continue
-        if not breaker.allows(target.endpoint["url"]):
-            verdict = Verdict(outcomes.CIRCUIT_OPEN, outcomes.CIRCUIT_OPEN.message)
+        held_back = held_back_by(target, breaker)
+        if held_back is not None:
+            verdict = Verdict(held_back, held_back.message)
             rows.append(_pending(item, target, verdict, None, None, resource_sid))
             results[index] = _result(item, target, verdict)
             continue
@@ -169,6 +170,17 @@ def invoke(*, account, planned, integration_point, inputs, runtime=None, resourc
     for result in results:
         result.invocation = by_sid.get(result.request_sid)
     return results
+
+
+def held_back_by(target, breaker):
+    """Why a call must not go out now, or None: its publisher's declared rate is used up
+    (counted first, so that a rate-limited call never takes the half-open circuit's probe),
+    or its host keeps failing."""
+    if not pacing.admit(target).allowed:
+        return outcomes.RATE_LIMITED
+    if not breaker.allows(target.endpoint["url"]):
+        return outcomes.CIRCUIT_OPEN
+    return None
 
 
 def _refuse_what_the_balance_cannot_cover(account, planned):

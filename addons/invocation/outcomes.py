@@ -36,6 +36,9 @@ FORBIDDEN_DESTINATION = Outcome(
 CIRCUIT_OPEN = Outcome(
     "circuit_open", 61015, "The add-on's host is failing; calls are paused for a moment", False, False
 )
+RATE_LIMITED = Outcome(
+    "rate_limited", 61016, "The add-on's publisher takes no more calls in this period (its rate_limit)", False, False
+)
 TIMEOUT = Outcome("timeout", 61020, "The add-on did not answer within its deadline", True, True)
 CONNECTION_FAILED = Outcome("connection_failed", 61021, "The add-on could not be reached", True, True)
 HTTP_4XX = Outcome("http_4xx", 61022, "The add-on refused the request", True, True)
@@ -76,5 +79,6 @@ ALL = {
         INSUFFICIENT_BALANCE,
         FORBIDDEN_DESTINATION,
         CIRCUIT_OPEN,
+        RATE_LIMITED,
     )
 }
