@@ -46,7 +46,7 @@ class UnavailableMiddleware:
         if not isinstance(exception, UNREACHABLE):
             return None
         log(exception, _route(request))
-        if request.path.startswith(("/console", "/staff")) or "text/html" in request.headers.get("Accept", ""):
+        if request.path.startswith(("/console/", "/admin/")) or "text/html" in request.headers.get("Accept", ""):
             response = HttpResponse(
                 "<!doctype html><title>Temporarily unavailable</title>"
                 "<p>The marketplace is briefly unavailable. Please try again in a few seconds.</p>",
