@@ -20,6 +20,7 @@ from werkzeug import Response
 
 from addons.invocation import outcomes
 from addons.models import Extension, InstalledAddOn, Invocation, Listing, Notification
+from tests.private_services import free_port
 
 NUMBER = "+14155552671"
 HEALTHY = "healthy"
@@ -155,12 +156,6 @@ def read_request(conn):
         body += chunk
     return head + b"\r\n\r\n" + body
 
-
-def free_port():
-    """A loopback port nothing listens on (bound, read, closed)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def json_of_size(size):

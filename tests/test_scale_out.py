@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.private_services import free_port
 from tests.recording_helpers import wav_bytes
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,11 +30,6 @@ def reachable(address):
         probe.settimeout(1)
         return probe.connect_ex(address) == 0
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 pytestmark = pytest.mark.skipif(
