@@ -1,23 +1,26 @@
-"""Fixed-window rate limits counted in the shared cache (Redis or the database), so every
-process enforces one budget: the API's per-account limits and publishers' declared limits
-on how often we call them.
+"""Fixed-window rate limits shared by every process: the API's per-account limits and
+publishers' declared limits on how often we call them.
 
-Counted with the cache's add and incr: atomic on Redis (INCR), so exact there; Django's
-database cache increments by read-then-write, so within a process the threads take turns
-and across processes it stays approximate (run at scale with Redis). With the cache
-unreachable a limit fails open: a restarting cache must not stop all work with it.
+With Redis, a window's count is an INCR in the cache. Without it, a row of RateCounter
+counted by one `UPDATE ... SET count = count + 1 ... RETURNING count`: atomic in SQLite and
+PostgreSQL alike, so exact across processes, and one statement where Django's database
+cache would need six (a read, then a culling count and a write in a transaction). With the
+store unreachable a limit fails open: a restarting Redis must not stop all work with it.
 """
 
-import threading
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 
+from django.conf import settings
 from django.core.cache import cache
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 
 from marketplace import outages
+from marketplace.models import RateCounter
 
 PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-_counting = threading.Lock()
 
 
 def parse_rate(rate):
@@ -37,19 +40,41 @@ def hit(key, rate):
     limit, period = parse_rate(rate)
     now = time.time()
     window = int(now // period)
+    count_in = _count_in_cache if _cache_is_shared_memory() else _count_in_database
     try:
-        count = _count(f"{key}:{window}", period)
+        count = count_in(f"{key}:{window}", period)
     except outages.UNREACHABLE as error:
         outages.log(error, f"rate limit {key.split(':', 1)[0]}")
         return Hit(True, 0)
     return Hit(count <= limit, (window + 1) * period - now)
 
 
-def _count(key, period):
-    with _counting:
-        cache.add(key, 0, timeout=period + 1)
-        try:
-            return cache.incr(key)
-        except ValueError:  # expired between add and incr: this use starts a window
-            cache.add(key, 1, timeout=period + 1)
-            return 1
+def _cache_is_shared_memory():
+    return not settings.CACHES["default"]["BACKEND"].endswith("DatabaseCache")
+
+
+def _count_in_cache(key, period):
+    try:
+        return cache.incr(key)  # the common case: the window's counter exists
+    except ValueError:
+        # This use opens the window, unless another process just did.
+        return 1 if cache.add(key, 1, timeout=period + 1) else cache.incr(key)
+
+
+def _count_in_database(key, period):
+    table = connection.ops.quote_name(RateCounter._meta.db_table)
+    column = connection.ops.quote_name("key")
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET count = count + 1 WHERE {column} = %s RETURNING count", [key])
+        row = cursor.fetchone()
+    if row is not None:
+        return row[0]
+    # This use opens the window, unless another process just did; old windows go now.
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            RateCounter.objects.create(key=key, count=1, expires=now + timedelta(seconds=period + 1))
+    except IntegrityError:
+        return _count_in_database(key, period)
+    RateCounter.objects.filter(expires__lt=now).delete()
+    return 1

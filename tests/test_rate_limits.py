@@ -64,8 +64,33 @@ def test_concurrent_requests_cannot_slip_past_the_limit(live_server, customer, s
         thread.start()
     for thread in threads:
         thread.join(timeout=30)
-    if "redis" in settings.CACHES["default"]["BACKEND"].lower():
-        assert statuses.count(200) == 10 and statuses.count(429) == 14  # INCR is atomic: exact
-    else:  # the database cache's incr is read-then-write: approximate, never unbounded
-        assert 10 <= statuses.count(200) < 24 and statuses.count(429) > 0
+    # Redis's INCR and the database's UPDATE ... RETURNING are both atomic: exact.
+    assert statuses.count(200) == 10 and statuses.count(429) == 14
+    cache.clear()
+
+
+def test_processes_share_one_exact_budget(transactional_db, settings):
+    """Four processes count the same key at once: exactly the limit is allowed, whatever the
+    store (the database's atomic UPDATE, or Redis's INCR)."""
+    import json
+    import os
+    import secrets
+    import subprocess
+    import sys
+
+    from tests.cluster import ROOT, test_database_url
+
+    key = f"test-processes:{secrets.token_hex(8)}"  # never a count left by an earlier run
+    script = (
+        "import django, json; django.setup();"
+        "from marketplace import ratelimit;"
+        f"print(json.dumps([ratelimit.hit('{key}', '30/h').allowed for _ in range(15)]))"
+    )
+    env = {**os.environ, "DATABASE_URL": test_database_url(), "DJANGO_SETTINGS_MODULE": "marketplace.settings"}
+    children = [
+        subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
+        for _ in range(4)
+    ]
+    allowed = [answer for child in children for answer in json.loads(child.communicate(timeout=60)[0].splitlines()[-1])]
+    assert allowed.count(True) == 30 and allowed.count(False) == 30
     cache.clear()
