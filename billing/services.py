@@ -126,8 +126,11 @@ def charge_invocations(invocations):
 def _debit(account, events):
     if not events:
         return
-    _balance_row(account)
-    Balance.objects.filter(account=account).update(amount=F("amount") - sum(event.amount for event in events))
+    total = sum(event.amount for event in events)
+    # The row exists after an account's first credit or charge: one UPDATE, no read, then.
+    if not Balance.objects.filter(account=account).update(amount=F("amount") - total):
+        _balance_row(account)
+        Balance.objects.filter(account=account).update(amount=F("amount") - total)
     LedgerEntry.objects.bulk_create(
         LedgerEntry(
             account=account,

@@ -471,3 +471,23 @@ def test_usage_is_written_in_fixed_point(api, customer, listing):
         )  # fmt: skip
     records = api.get(f"/2010-04-01/Accounts/{customer.sid}/Usage/Records.json").json()["usage_records"]
     assert records[0]["usage"] == "120" and records[0]["count"] == "120"
+
+
+def test_a_first_charge_opens_the_balance_it_debits(db, publisher, listing):
+    """An account charged before it ever had credit (a manual report it was told of) gets its
+    balance row with that charge, and the charge only once."""
+    newcomer = create_account(friendly_name="Never funded")
+    assert not Balance.objects.filter(account=newcomer).exists()
+    for _ in range(2):  # the same key twice: billed once
+        services.charge(
+            key="first-charge",
+            kind=BillingEvent.Kind.MANUAL,
+            account=newcomer,
+            listing=listing,
+            installation=None,
+            quantity=3,
+            price=Decimal("0.0100"),
+            reference="report-1",
+        )
+    assert services.balance_of(newcomer) == Decimal("-0.03")
+    assert LedgerEntry.objects.filter(account=newcomer, kind="debit").count() == 1
