@@ -242,7 +242,10 @@ SPECTACULAR_SETTINGS = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_sid": {"()": "marketplace.logs.RequestSidDefault"}},
+    "filters": {
+        "request_sid": {"()": "marketplace.logs.RequestSidDefault"},
+        "redact_tokens": {"()": "marketplace.logs.RedactTokens"},
+    },
     "formatters": {
         "json": {"()": "marketplace.logs.MarketplaceJsonFormatter"},
         "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_sid)s"},
@@ -250,7 +253,7 @@ LOGGING = {
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "filters": ["request_sid"],
+            "filters": ["request_sid", "redact_tokens"],
             "formatter": os.environ.get("LOG_FORMAT", "json" if PRODUCTION else "text"),
         }
     },

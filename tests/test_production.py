@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from marketplace.logs import MarketplaceJsonFormatter, RequestSidDefault
+from marketplace.logs import MarketplaceJsonFormatter, RedactTokens, RequestSidDefault
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -108,6 +108,22 @@ def test_json_log_lines_carry_the_request_sid():
     plain = logging.LogRecord("django", logging.INFO, __file__, 1, "hello", (), None)
     RequestSidDefault().filter(plain)
     assert json.loads(MarketplaceJsonFormatter().format(plain))["request_sid"] == ""
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/callbacks/v1/AddOnResults/XR" + "a" * 32 + "/" + "c0ffee" * 8, "/downloads/v1/Payloads/eyJzaWQiOiJYSCJ9:1vX:sig-nature_"],
+)
+def test_log_lines_keep_paths_but_not_the_tokens_in_them(rf, path):
+    """Django logs a failed request as 'Not Found: <path>' with the request beside it."""
+    token = path.rsplit("/", 1)[1]
+    record = logging.LogRecord("django.request", logging.WARNING, __file__, 1, "Not Found: %s", (path,), None)
+    record.request = rf.get(path)
+    RequestSidDefault().filter(record)
+    assert RedactTokens().filter(record)
+    line = MarketplaceJsonFormatter().format(record)
+    assert token not in line and "[redacted]" in line
+    assert json.loads(line)["message"] == "Not Found: " + path.replace(token, "[redacted]")
 
 
 def test_every_invocation_is_logged_with_its_request_sid(api, installed_at, httpserver, caplog):

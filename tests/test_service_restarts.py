@@ -43,6 +43,7 @@ class Publisher:
     def __init__(self, httpserver):
         self.seen = []
         self.callbacks = {}  # result SID -> the statuses its callback attempts got
+        self.callback_urls = []
         self.hold = None
         self.arrived = threading.Event()
         self.release = threading.Event()
@@ -57,6 +58,7 @@ class Publisher:
         if self.hold:
             self.arrived.set()
             assert self.release.wait(timeout=60)
+        self.callback_urls.append(form["callback_url"])
         threading.Thread(target=self.call_back, args=(sid, form["callback_url"]), daemon=True).start()
         return Response(status=202)
 
@@ -183,9 +185,10 @@ class Stack:
             " ORDER BY id"
         )
 
-    def logs(self):
+    def logs(self, tail=6000):
         return "\n".join(
-            f"--- {path.name} ---\n" + path.read_text(errors="replace")[-6000:] for path in sorted(self.folder.glob("*.log"))
+            f"--- {path.name} ---\n" + path.read_text(errors="replace")[-tail if tail else 0 :]
+            for path in sorted(self.folder.glob("*.log"))
         )
 
     def close(self):
@@ -295,6 +298,10 @@ def test_postgres_restarted_while_a_recording_is_processed(stack, publisher, not
     # The worker recorded the first call once the database was back, so nothing resent it.
     assert stack.query("SELECT count(*) FROM addons_invocation WHERE sid = %s", sids[0]) == [(1,)]
     assert publisher.seen.count(sids[0]) == 1
+    # The callbacks (and their 503s) were logged by path, never with their one-time tokens.
+    logs = stack.logs(tail=None)
+    assert "/callbacks/v1/AddOnResults/" in logs and "[redacted]" in logs
+    assert not [url for url in publisher.callback_urls if url.rsplit("/", 1)[1] in logs]
 
 
 def test_redis_restarted_while_recordings_are_queued_and_processed(stack, publisher, notified):
