@@ -12,19 +12,17 @@ from django.http import HttpResponse, JsonResponse
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from marketplace.errors import MORE_INFO
+from marketplace.errors import MarketplaceError
 
 logger = logging.getLogger(__name__)
 
 DATABASE_UNREACHABLE = (OperationalError, InterfaceError)
 UNREACHABLE = (*DATABASE_UNREACHABLE, RedisConnectionError, RedisTimeoutError)
-CODE = 20503
-MESSAGE = "Service temporarily unavailable: a backing service is restarting; retry shortly"
 RETRY_AFTER_S = 5
-
-
-def body():
-    return {"code": CODE, "message": MESSAGE, "more_info": MORE_INFO.format(code=CODE), "status": 503}
+# What every request meeting an outage is told: a domain error, so it has the usual body.
+UNAVAILABLE_ERROR = MarketplaceError(
+    "Service temporarily unavailable: a backing service is restarting; retry shortly", code=20503, status=503
+)
 
 
 def log(error, where):
@@ -53,7 +51,7 @@ class UnavailableMiddleware:
                 status=503,
             )
         else:
-            response = JsonResponse(body(), status=503)
+            response = JsonResponse(UNAVAILABLE_ERROR.as_body(), status=503)
         response["Retry-After"] = str(RETRY_AFTER_S)
         return response
 

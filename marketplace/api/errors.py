@@ -51,7 +51,9 @@ def exception_handler(exc, context):
         return error_response(20001, str(exc.detail), exc.status_code)
     if isinstance(exc, outages.UNREACHABLE):
         outages.log(exc, context["view"].__class__.__name__)
-        return Response(outages.body(), status=503, headers={"Retry-After": str(outages.RETRY_AFTER_S)})
+        return Response(
+            outages.UNAVAILABLE_ERROR.as_body(), status=503, headers={"Retry-After": str(outages.RETRY_AFTER_S)}
+        )
     # Anything else is our bug: log it with its traceback, answer a Twilio body, not a page.
     logger.exception("unhandled error in %s", context.get("view").__class__.__name__)
     return error_response(20500, "Internal server error", 500)
