@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import Account, ApiKey, IncomingPhoneNumber, Membership, hash_secret, new_auth_token
+from accounts.selectors import ensure_may_act
 from marketplace.errors import Conflict, InvalidParameter
 
 
@@ -55,6 +56,7 @@ _PHONE_FIELDS = ("friendly_name", "sms_url", "sms_method", "voice_url", "voice_m
 @transaction.atomic
 def create_phone_number(*, account, phone_number, **fields) -> IncomingPhoneNumber:
     """Register one of the customer's numbers (E.164, checked by the caller)."""
+    ensure_may_act(account, refused="it cannot add phone numbers")
     values = {k: v for k, v in fields.items() if k in _PHONE_FIELDS and v is not None}
     values.setdefault("friendly_name", phone_number)
     if IncomingPhoneNumber.objects.filter(phone_number=phone_number).exists():

@@ -2,17 +2,19 @@
 
 from django.db.models import Q
 
+from accounts.selectors import acting
 from addons.models import Assignment, Extension, InstalledAddOn, InstalledExtension, Listing
 from marketplace.errors import NotFound
 from marketplace.selectors import one
 
 
 def available_listings(account):
-    """Listings this account may install: active ones, and private betas it is allowed into."""
+    """Listings this account may install: active ones, and private betas it is allowed into,
+    of publishers that may act (a suspended publisher's listings leave the catalog)."""
     beta_ids = Listing.beta_accounts.through.objects.filter(account_id=account.id).values("listing_id")
     return Listing.objects.filter(latest_version__isnull=False).filter(
         Q(state=Listing.State.ACTIVE) | Q(state=Listing.State.PRIVATE_BETA, id__in=beta_ids)
-    ).select_related("latest_version")
+    ).filter(acting("publisher")).select_related("latest_version")
 
 
 # What the AvailableAddOn resource shows: no manifests, endpoints or catalog sections,

@@ -7,6 +7,7 @@ from django.http import Http404
 from django.shortcuts import render
 
 from accounts.models import Account
+from accounts.selectors import may_act
 
 SESSION_KEY = "console_account_sid"
 
@@ -22,8 +23,12 @@ def current_account(request):
     return account or accounts.first()
 
 
+READS = ("GET", "HEAD", "OPTIONS")
+
+
 def with_account(view):
-    """Log-in required; the view gets `account` (404 for a user with none)."""
+    """Log-in required; the view gets `account` (404 for a user with none). A suspended or
+    closed account reads but does not act: every other method is refused before the view."""
 
     @login_required
     @wraps(view)
@@ -33,6 +38,8 @@ def with_account(view):
             # A staff user, say: explain instead of a bare 404.
             return render(request, "console/no_account.html", status=403)
         request.account = account
+        if request.method not in READS and not may_act(account):
+            return render(request, "console/refused.html", {"account": account}, status=403)
         return view(request, *args, account=account, **kwargs)
 
     return wrapper

@@ -1,3 +1,4 @@
+from accounts.selectors import may_act
 from console.accounts import accounts_of, current_account
 
 
@@ -6,4 +7,8 @@ def console(request):
     if not getattr(request, "user", None) or not request.user.is_authenticated:
         return {}
     account = getattr(request, "account", None) or current_account(request)
-    return {"current_account": account, "my_accounts": accounts_of(request.user)}
+    return {
+        "current_account": account,
+        "my_accounts": accounts_of(request.user),
+        "account_may_act": account is None or may_act(account),
+    }

@@ -10,6 +10,7 @@ import json
 from datetime import date, timedelta
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.utils import timezone
@@ -39,8 +40,8 @@ def dashboard(request, account):
 
 
 @require_POST
-@with_account
-def switch_account(request, account):
+@login_required  # not with_account: a suspended account's user may still switch to another
+def switch_account(request):
     chosen = accounts_of(request.user).filter(sid=request.POST.get("account")).first()
     if chosen is None:
         raise Http404("No such account")

@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts.selectors import ensure_may_act, may_act
 from addons.invocation import builder, circuit, engine, outcomes, pacing, transport
 from addons.invocation.verdict import Verdict, judge
 from addons.models import InstalledAddOn, InstalledExtension
@@ -49,6 +50,7 @@ class CallbackRefused(MarketplaceError):
 
 def create_recording(*, account, audio):
     """Store an uploaded WAV and queue one result per recording add-on of the account."""
+    ensure_may_act(account, refused="it cannot upload recordings")
     if audio is None:
         raise InvalidParameter("Required parameter 'Audio' is missing: upload the WAV file as 'Audio'", param="Audio")
     if audio.size > settings.RECORDING_MAX_BYTES:
@@ -148,7 +150,9 @@ def callback_url(result_sid):
 def deliver_to_publisher(*, result_sid):
     """Send the recording to the result's publisher; run by a django-q2 worker."""
     result = (
-        AddOnResult.objects.select_related("recording", "installation__listing__publisher", "installation__version")
+        AddOnResult.objects.select_related(
+            "account", "recording", "installation__listing__publisher", "installation__version"
+        )
         .filter(sid=result_sid)
         .first()
     )
@@ -157,9 +161,11 @@ def deliver_to_publisher(*, result_sid):
     installation = result.installation
     if installation is None:
         return _finish(result, Verdict(outcomes.NOT_INSTALLED, "The add-on was uninstalled before it ran"))
+    if not may_act(result.account):  # suspended or closed since the upload: nothing leaves for it
+        return _finish(result, Verdict(outcomes.ACCOUNT_INACTIVE, outcomes.ACCOUNT_INACTIVE.message))
     planned = engine.plan(installation, extension_enabled=True)
     if planned.refusal is not None:
-        return _finish(result, Verdict(planned.refusal, planned.refusal.message))
+        return _refuse(result, installation, planned.refusal)
     if not _affordable(result, installation):
         return _finish(result, Verdict(outcomes.INSUFFICIENT_BALANCE, outcomes.INSUFFICIENT_BALANCE.message))
 
@@ -213,6 +219,22 @@ def deliver_to_publisher(*, result_sid):
     # The publisher has the audio now: a database restarting at this moment must not make
     # the call unrecorded (and the result sent again once its lease runs out).
     outages.retry_while_database_unreachable(record, what=f"recording the call for {result.sid}")
+
+
+def _refuse(result, installation, outcome):
+    """Not sent: recorded as the engine records a refusal (its debugger alerts, never billed),
+    and the result failed with the refusal's code."""
+    target = engine.target_for(installation, INTEGRATION_POINT, request_sid=result.sid)
+    verdict = Verdict(outcome, outcome.message)
+    pending = records.Pending(
+        installation, installation.listing, installation.version, target, verdict, None, None, result.recording.sid
+    )
+    with transaction.atomic():
+        (invocation,) = records.record_invocations(
+            account=result.account, integration_point=INTEGRATION_POINT, pending=[pending]
+        )
+        AddOnResult.objects.filter(sid=result.sid).update(invocation=invocation)
+        _fail(result.sid, outcome.code, verdict.message)
 
 
 def _wait_for_the_publishers_next_window(result, wait_s):
@@ -474,6 +496,15 @@ def notify_customer(*, result_sid):
     if not url:
         AddOnResult.objects.filter(sid=result_sid).update(customer_notification=owed.NOT_REQUESTED)
         return None
+    if not may_act(result.account):  # no outbound call on behalf of a suspended or closed account
+        records.notify(
+            account=result.account,
+            code=outcomes.ACCOUNT_INACTIVE.code,
+            message=f"The account is {result.account.status}: the result {result.sid} was not sent to {url}",
+            resource_sid=result.sid,
+        )
+        AddOnResult.objects.filter(sid=result_sid).update(customer_notification=owed.UNDELIVERABLE)
+        return False
     delivered = notify.deliver(result, url, result.installation.configuration.get("callback_method", "POST"))
     if not delivered:
         records.notify(

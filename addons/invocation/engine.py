@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from accounts.selectors import may_act
 from addons.invocation import builder, circuit, outcomes, pacing, transport
 from addons.invocation.verdict import Verdict, judge, schema_problems
 from addons.manifest import ADD_ON_TYPES
@@ -66,6 +67,8 @@ def plan(installation, *, extension_enabled, unique_name=None):
     name = unique_name or installation.unique_name
     if installation.listing.state not in INVOCABLE_STATES:
         return Planned(name, installation, outcomes.LISTING_UNAVAILABLE)
+    if not may_act(installation.listing.publisher):  # not called, not billed
+        return Planned(name, installation, outcomes.PUBLISHER_INACTIVE)
     if extension_enabled is None:
         return Planned(name, installation, outcomes.NOT_SUPPORTED)
     if not extension_enabled:

@@ -13,6 +13,7 @@ class Outcome:
     message: str
     called: bool  # the publisher was (or was to be) called
     sla_breach: bool  # counts against the publisher's SLA
+    tell_publisher: bool = False  # a debugger alert for the publisher although it was not called
 
 
 SUCCESS = Outcome("success", None, "", True, False)
@@ -29,6 +30,12 @@ NOT_SUPPORTED = Outcome(
 )
 LISTING_UNAVAILABLE = Outcome(
     "listing_unavailable", 61013, "The add-on's listing is suspended or retired", False, False
+)
+PUBLISHER_INACTIVE = Outcome(
+    "publisher_inactive", 61017, "The add-on's publisher account is suspended or closed", False, False, True
+)
+ACCOUNT_INACTIVE = Outcome(
+    "account_inactive", 20005, "The account is suspended or closed; its recording was not sent", False, False
 )
 FORBIDDEN_DESTINATION = Outcome(
     "forbidden_destination", 61014, "The add-on's URL reaches a private or internal address", False, False
@@ -80,5 +87,7 @@ ALL = {
         FORBIDDEN_DESTINATION,
         CIRCUIT_OPEN,
         RATE_LIMITED,
+        PUBLISHER_INACTIVE,
+        ACCOUNT_INACTIVE,
     )
 }

@@ -9,6 +9,7 @@ import time
 from django.conf import settings
 from django.utils import timezone
 
+from accounts.selectors import may_act
 from addons.configuration import validated_configuration
 from addons.invocation import builder, engine, outcomes, transport
 from addons.invocation.verdict import Verdict, judge, schema_problems
@@ -40,7 +41,9 @@ def run(*, listing, version, integration_point, inputs, configuration, runtime):
     request = builder.build_request(target, values, now=now)
     request_problems = schema_problems(target.request_validation_schema, engine.validation_input(values, target))
     exchange = None
-    if request_problems:
+    if not may_act(listing.publisher):  # as the engine: a suspended publisher's endpoint is not called
+        verdict = Verdict(outcomes.PUBLISHER_INACTIVE, outcomes.PUBLISHER_INACTIVE.message)
+    elif request_problems:
         verdict = Verdict(outcomes.REQUIREMENTS_NOT_MET, f"{outcomes.REQUIREMENTS_NOT_MET.message}: {request_problems[0]}")
     else:
         deadline = time.monotonic() + target.deadline_ms / 1000

@@ -3,6 +3,7 @@ import re
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts.selectors import ensure_may_act
 from addons import selectors
 from addons.configuration import reserved_settings, validated_configuration
 from addons.models import InstalledAddOn, InstalledExtension
@@ -58,6 +59,7 @@ def _save_unique(instance, unique_name):
 @transaction.atomic
 def install_add_on(*, account, available_add_on_sid, accept_terms_of_service, configuration=None, unique_name=None):
     """Install the listing's current version for the account, after the terms are accepted."""
+    ensure_may_act(account, refused="it cannot install add-ons")
     listing = selectors.available_listing(account, available_add_on_sid, param="AvailableAddOnSid")
     if accept_terms_of_service is not True:
         raise InvalidParameter(

@@ -79,7 +79,7 @@ def _notifications(item, row):
         message=f"Add-on {installation.unique_name} ({row.integration_point}): {row.error_message}",
         **common,
     )
-    if not item.verdict.outcome.called:
+    if not (item.verdict.outcome.called or item.verdict.outcome.tell_publisher):
         return [customer_note]  # refused on the customer's side: nothing for the publisher to fix
     return [
         customer_note,

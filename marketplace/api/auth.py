@@ -6,7 +6,8 @@ import binascii
 from rest_framework import authentication
 
 from accounts.models import Account, ApiKey
-from marketplace.errors import AccountNotActive, AuthenticationFailed
+from accounts.selectors import ensure_may_act
+from marketplace.errors import AuthenticationFailed
 from marketplace.sids import normalize_sid
 
 
@@ -52,8 +53,7 @@ def authenticate_credentials(username, password):
             principal = ApiPrincipal(key.account, key)
     if principal is None:
         raise AuthenticationFailed("Authenticate: credentials are missing or wrong")
-    if not principal.account.is_active:
-        raise AccountNotActive(f"Account is {principal.account.status}; its API access is refused")
+    ensure_may_act(principal.account, refused="its API access is refused")
     return principal
 
 
