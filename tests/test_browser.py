@@ -15,7 +15,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from accounts.models import IncomingPhoneNumber
+from accounts.models import Account, IncomingPhoneNumber
 from addons import services
 from addons.models import InstalledAddOn, Invocation, Listing, ListingStateChange
 from billing import services as billing_services
@@ -543,6 +543,35 @@ def test_another_accounts_installation_is_not_found(page, shot, customer, other_
     assert InstalledAddOn.objects.filter(pk=theirs.pk).exists()
     assert all(row.enabled for row in theirs.installed_extensions.all())
     shot(page, "2-my-add-ons")
+
+
+# 8. A suspended account reads but does not act ----------------------------------------------------
+
+
+def test_a_suspended_account_sees_a_banner_and_cannot_add_a_number(page, shot, customer, make_listing):
+    install_for(customer, make_listing())
+    Account.objects.filter(pk=customer.pk).update(status=Account.Status.SUSPENDED)
+    log_in(page, *console_user(customer, "gina"))
+    banner = page.locator("#account-status")
+    expect(banner).to_be_visible()
+    expect(banner).to_contain_text("This account (Customer One) is suspended.")
+    expect(banner).to_contain_text("You can still look at everything")
+    shot(page, "1-dashboard-banner")
+
+    page.goto("/console/installations/")
+    expect(page.locator("tbody")).to_contain_text("my_insight")  # reading works
+    expect(banner).to_be_visible()
+
+    page.goto("/console/numbers/")
+    page.get_by_label("Phone number (E.164)").fill("+14155550123")
+    with page.expect_navigation() as navigation:
+        page.get_by_role("button", name="Add number").click()
+    assert navigation.value.status == 403
+    expect(page.get_by_role("heading", level=1)).to_have_text("Nothing was changed")
+    expect(page.locator("main")).to_contain_text("is suspended: it can read but not act")
+    expect(banner).to_be_visible()
+    shot(page, "2-refused")
+    assert not IncomingPhoneNumber.objects.exists()
 
 
 # Known problems, found by these tests: each asserts what a person should see and is marked
