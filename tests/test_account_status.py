@@ -368,6 +368,19 @@ def test_a_suspended_publisher_is_not_called_nor_billed_and_the_bystander_is(
     assert not Notification.objects.filter(account=bystander).exists()
 
 
+def test_an_inbound_message_skips_the_suspended_publisher_only(api, customer, two_publishers):
+    suspect, suspect_server, bystander, bystander_server = two_publishers
+    numbers = f"/2010-04-01/Accounts/{customer.sid}/IncomingPhoneNumbers.json"
+    assert api.post(numbers, {"PhoneNumber": "+14155552671"}).status_code == 201
+    set_status(suspect, Account.Status.SUSPENDED)
+    reply = api.post("/sandbox/v1/Messages", {"From": NUMBER, "To": "+14155552671", "Body": "hello"})
+    assert reply.status_code == 201
+    results = reply.json()["add_ons"]["results"]
+    assert (results["suspect"]["code"], results["bystander"]["status"]) == (61017, "successful")
+    assert suspect_server.requests == [] and len(bystander_server.requests) == 1
+    assert list(BillingEvent.objects.values_list("publisher", flat=True)) == [bystander.id]
+
+
 def test_a_reactivated_publisher_is_called_again(api, two_publishers):
     suspect, suspect_server, _, _ = two_publishers
     set_status(suspect, Account.Status.SUSPENDED)
