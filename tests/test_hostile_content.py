@@ -94,7 +94,8 @@ def test_a_pattern_re2_cannot_run_is_refused_at_import_with_its_path(make_listin
 
 
 def test_a_configuration_pattern_re2_cannot_run_is_refused_at_import(make_listing):
-    schema = {"type": "object", "properties": {"language": {"type": "string"}, "code": {"type": "string", "pattern": "(a)\\1"}}}
+    code = {"type": "string", "pattern": "(a)\\1"}
+    schema = {"type": "object", "properties": {"language": {"type": "string"}, "code": code}}
     with pytest.raises(InvalidManifest) as refused:
         make_listing(configuration_schema=schema)
     assert [d["path"] for d in refused.value.details] == ["$.configuration_schema.properties.code.pattern"]
@@ -198,12 +199,17 @@ def test_a_redos_pattern_in_a_request_schema_is_judged_in_time(api, customer, se
 
 
 def test_a_redos_pattern_in_a_configuration_schema_answers_400_in_time(api, make_listing):
-    schema = {"type": "object", "properties": {"language": {"type": "string"}, "code": {"type": "string", "pattern": EVIL}}}
+    code = {"type": "string", "pattern": EVIL}
+    schema = {"type": "object", "properties": {"language": {"type": "string"}, "code": code}}
     listing = make_listing(configuration_schema=schema)
     started = time.monotonic()
     reply = api.post(
         "/v1/InstalledAddOns",
-        {"AvailableAddOnSid": listing.sid, "AcceptTermsOfService": "true", "Configuration": json.dumps({"code": EVIL_INPUT})},
+        {
+            "AvailableAddOnSid": listing.sid,
+            "AcceptTermsOfService": "true",
+            "Configuration": json.dumps({"code": EVIL_INPUT}),
+        },
     )
     assert time.monotonic() - started < DID_NOT_HANG_S
     assert reply.status_code == 400
@@ -487,7 +493,8 @@ def test_any_message_text_reaches_the_publisher_in_a_param(api, customer, make_l
         return Response(json.dumps({"tone": "ok"}), content_type="application/json")
 
     httpserver.expect_request("/tone", method="POST").respond_with_handler(handler)
-    listing = make_listing(**message_manifest(httpserver.url_for("/tone"), headers={"X-Text-SHA256": "{{SHA256:body}}"}))
+    manifest = message_manifest(httpserver.url_for("/tone"), headers={"X-Text-SHA256": "{{SHA256:body}}"})
+    listing = make_listing(**manifest)
     reply = api.post(
         "/v1/InstalledAddOns",
         {"AvailableAddOnSid": listing.sid, "AcceptTermsOfService": "true", "Configuration": "{}", "UniqueName": "tone"},
@@ -510,3 +517,32 @@ def test_any_message_text_reaches_the_publisher_in_a_param(api, customer, make_l
     assert request.headers["X-Text-SHA256"] == hashlib.sha256(text.encode()).hexdigest()
     assert "X-Injected" not in request.headers
     assert not Notification.objects.filter(error_code=61028).exists()
+
+
+# --- the console ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("configuration", ["[" * 45000, '{"language": "en\\u0000"}'], ids=["deep", "nul"])
+def test_the_console_refuses_configuration_json_beyond_the_limits(customer, listing, configuration):
+    from tests.test_console_invocations import console_client
+
+    console = console_client(customer, "cust")
+    reply = console.post(
+        f"/console/catalog/{listing.sid}/install/",
+        {"unique_name": "x", "accept_terms": "on", "configuration": configuration},
+    )
+    assert reply.status_code == 200  # the form again, with its errors: not a 500
+    assert not InstalledAddOn.objects.exists()
+
+
+def test_the_test_console_refuses_deep_json(publisher, listing):
+    from tests.test_console_invocations import console_client
+
+    console = console_client(publisher, "pub")
+    reply = console.post(
+        f"/console/publisher/listings/{listing.sid}/test/",
+        {"version": listing.latest_version.sid, "integration_point": "lookups", "configuration": "[" * 45000},
+    )
+    assert reply.status_code == 200
+    assert "Not valid JSON" in reply.content.decode() and "nested deeper than" in reply.content.decode()
+    assert not Invocation.objects.exists()

@@ -21,6 +21,7 @@ from addons.manifest import ADD_ON_TYPES
 from addons.models import Listing
 from addons.services import invocations as records
 from billing import services as billing
+from marketplace import outages
 from marketplace.sids import new_sid
 
 logger = logging.getLogger(__name__)
@@ -132,9 +133,12 @@ def invoke(*, account, planned, integration_point, inputs, runtime=None, resourc
         target = target_for(item.installation, integration_point)
         try:
             verdict, request = _prepared(item, target, inputs, runtime, breaker, now)
+        except outages.UNREACHABLE:
+            raise  # a backing service is away: the whole request answers 503, nothing kept
         except Exception:  # a bug of ours costs this add-on its call, not the event its neighbours
             logger.exception("invocation %s could not be prepared", target.request_sid)
-            verdict, request = Verdict(outcomes.REQUEST_INVALID, f"{outcomes.REQUEST_INVALID.message}: an internal error"), None
+            verdict = Verdict(outcomes.REQUEST_INVALID, f"{outcomes.REQUEST_INVALID.message}: an internal error")
+            request = None
         if request is None:
             rows.append(_pending(item, target, verdict, None, None, resource_sid))
             results[index] = _result(item, target, verdict)
