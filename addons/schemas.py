@@ -105,7 +105,12 @@ def _metered(keyword):
 
 def _pattern(validator, pattern, instance, schema):
     if validator.is_type(instance, "string") and not _search(pattern, instance):
-        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+        yield ValidationError(f"{_shown(instance)} does not match {pattern!r}")
+
+
+def _shown(text, limit=80):
+    # A publisher's 50 KB string need not be repeated in every alert.
+    return repr(text) if len(text) <= limit else repr(text[:limit]) + f"… ({len(text)} characters)"
 
 
 def _pattern_properties(validator, pattern_properties, instance, schema):
@@ -136,7 +141,7 @@ def _additional_properties(validator, additional, instance, schema):
         for extra in extras:
             yield from validator.descend(instance[extra], additional, path=extra)
     elif not additional and extras:
-        listed = ", ".join(repr(each) for each in sorted(extras))
+        listed = ", ".join(_shown(each) for each in sorted(extras))
         if "patternProperties" in schema:
             patterns = ", ".join(repr(each) for each in sorted(schema["patternProperties"]))
             yield ValidationError(f"{listed} do not match any of the regexes: {patterns}")
@@ -151,7 +156,7 @@ def _unique_items(validator, unique, instance, schema):
     for item in instance:
         key = _canonical(item)
         if key in seen:
-            yield ValidationError(f"{instance!r} has non-unique elements")
+            yield ValidationError(f"the array of {len(instance)} items has non-unique elements")
             return
         seen.add(key)
 
