@@ -5,7 +5,9 @@ belongs to, so a form can show each error beside its field.
 """
 
 from jsonschema import Draft7Validator
+from jsonschema.exceptions import SchemaError
 
+from addons import schemas
 from marketplace.errors import InvalidConfiguration
 
 # Settings the platform itself reads on recording installations: where to tell the customer
@@ -39,7 +41,14 @@ def violations(schema, configuration):
         for name in configuration
         if name not in properties
     ]
-    for error in Draft7Validator(schema).iter_errors(configuration):
+    try:
+        # Draft 7 whatever the `$schema`, as always; patterns on RE2, the work limited.
+        errors = schemas.errors(schema, configuration, dialect=Draft7Validator)
+    except (schemas.WorkLimitExceeded, SchemaError) as error:
+        return sorted(found, key=lambda v: (v["field"], v["message"])) + [
+            {"field": "", "message": f"the configuration could not be checked: {error}"}
+        ]
+    for error in errors:
         if error.validator == "required":
             missing = [name for name in error.validator_value if name not in (error.instance or {})]
             fields = missing or [""]

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from jsonschema import Draft7Validator, Draft202012Validator, ValidationError, validators
+from jsonschema.exceptions import SchemaError
 
+from addons import schemas
 from addons.template_fields import (
     AUDIO_DATA,
     CALLBACK_URL,
@@ -23,11 +25,15 @@ from addons.template_fields import (
     available_fields,
     parse_template,
 )
+from marketplace import untrusted_json
 from marketplace.errors import InvalidManifest
 
 MANIFEST_SCHEMA = json.loads(Path(__file__).with_name("manifest.schema.json").read_text(encoding="utf-8"))
 
 RUNTIME_FIELDS_EXTENSION = "lookups"
+MESSAGE_BODY = "body"
+# A manifest nests its schemas a few levels down; deeper is refused before anything walks it.
+MANIFEST_MAX_DEPTH = 64
 AUDIO_FORMATS = ("raw", "multipart")
 
 
@@ -73,9 +79,13 @@ ADD_ON_TYPES = {
 def load_manifest(text):
     """Parse a manifest's JSON text and validate it (see validate_manifest)."""
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        message = f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
+        data = untrusted_json.loads(text, max_depth=MANIFEST_MAX_DEPTH)
+    except untrusted_json.UntrustedJSON as exc:
+        cause = exc.__cause__
+        if isinstance(cause, json.JSONDecodeError):
+            message = f"not valid JSON: {cause.msg} at line {cause.lineno}, column {cause.colno}"
+        else:
+            message = f"not acceptable JSON: {exc}"
         raise InvalidManifest("Listing manifest is invalid", details=[{"path": "$", "message": message}]) from exc
     return validate_manifest(data)
 
@@ -100,11 +110,9 @@ def validate_manifest(data):
 def publisher_schema_validator(schema):
     """The jsonschema validator class for a publisher's schema (configuration, request or
     response validation): the dialect its `$schema` names, else Draft 7; None for an unknown
-    `$schema`. Use it wherever such a schema is applied, so import and runtime agree."""
-    declared = schema.get("$schema") if isinstance(schema, dict) else None
-    if not isinstance(declared, str):
-        return Draft7Validator  # a non-string $schema is reported by the meta-schema check
-    return validators.validator_for(schema, default=None)
+    `$schema`. Its patterns run on RE2 and its work is limited (addons.schemas), so import
+    and runtime agree and neither ever runs a publisher's pattern on Python's `re`."""
+    return schemas.validator_class(schema, default=Draft7Validator)
 
 
 # --- structure ------------------------------------------------------------------------------
@@ -240,14 +248,18 @@ def _configuration_problems(manifest):
 
 def _property_value_problems(schema, name, prop, path):
     # A default or a dropdown choice the property itself rejects would make the form unusable.
-    validator_class = publisher_schema_validator(schema)
-    if "default" in prop:
-        for error in validator_class(prop).iter_errors(prop["default"]):
-            yield path + ("default",), f"default {prop['default']!r} is not valid for {name!r}: {error.message}"
-    choice_validator = validator_class({key: value for key, value in prop.items() if key != "enum"})
-    for index, choice in enumerate(prop.get("enum", [])):
-        for error in choice_validator.iter_errors(choice):
-            yield path + ("enum", index), f"enum value {choice!r} is not valid for {name!r}: {error.message}"
+    dialect = {"$schema": schema["$schema"]} if "$schema" in schema else {}
+    checks = [(("default",), {**dialect, **prop}, prop["default"], "default")] if "default" in prop else []
+    choice_schema = {**dialect, **{key: value for key, value in prop.items() if key != "enum"}}
+    checks += [(("enum", i), choice_schema, choice, "enum value") for i, choice in enumerate(prop.get("enum", []))]
+    for where, property_schema, value, what in checks:
+        try:
+            errors = schemas.errors(property_schema, value)
+        except (schemas.WorkLimitExceeded, SchemaError) as error:
+            yield path + where, f"{what} {value!r} could not be checked for {name!r}: {error}"
+            continue
+        for error in errors:
+            yield path + where, f"{what} {value!r} is not valid for {name!r}: {error.message}"
 
 
 def _sub_schema_problems(schema, base):
@@ -257,9 +269,15 @@ def _sub_schema_problems(schema, base):
         yield base + ("$schema",), f"unknown JSON Schema dialect {schema['$schema']!r}"
         return
     meta_validator_class = validators.validator_for(cls.META_SCHEMA, default=cls)
-    meta_validator = meta_validator_class(cls.META_SCHEMA, format_checker=cls.FORMAT_CHECKER)
+    # `regex` means "RE2 can compile it": a pattern the runtime could not run is refused here.
+    meta_validator = meta_validator_class(cls.META_SCHEMA, format_checker=schemas.meta_format_checker(cls))
     for error in sorted(meta_validator.iter_errors(schema), key=lambda e: _path_key(e.absolute_path)):
-        yield base + tuple(error.absolute_path), f"not a valid JSON Schema: {error.message}"
+        if error.validator == "format" and error.validator_value == "regex":
+            yield base + tuple(error.absolute_path), f"not a valid JSON Schema: {schemas.regex_message(error)}"
+        else:
+            yield base + tuple(error.absolute_path), f"not a valid JSON Schema: {error.message}"
+    for path, message in schemas.unsupported_keywords(schema):
+        yield base + path, message
 
 
 def _endpoint_problems(manifest, rules):
@@ -317,6 +335,11 @@ def _template_problems(manifest):
         fields = [part for part in parts if isinstance(part, Field)]
         for field in fields:
             yield from _field_problems(field, path, manifest["type"], available)
+        if Field(MESSAGE_BODY) in fields and _is_header(path, endpoint):
+            yield path, (
+                "{{body}} cannot go in a header: a message may hold any text and line breaks, which "
+                "a header cannot carry; send it in a param (or {{SHA256:body}} in the header)"
+            )
         if AUDIO_DATA in available:  # elsewhere {{audio_data}} is already an unknown field
             if parts == [Field(AUDIO_DATA)] and path[1] == "params":
                 audio_params.append(path)
@@ -329,6 +352,11 @@ def _template_problems(manifest):
             "recording_analysis add-ons must send {{callback_url}} (in a param or header): "
             "it is where the publisher posts the results"
         )
+
+
+def _is_header(path, endpoint):
+    # Header templates, and the bearer token (sent as the Authorization header as is).
+    return path[1] == "headers" or (path[1:] == ("auth", "token") and endpoint["auth"]["type"] == "bearer")
 
 
 def _templates(endpoint):

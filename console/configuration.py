@@ -13,6 +13,7 @@ from django_jsonform.forms.fields import JSONFormField
 from django_jsonform.utils import ErrorMap
 
 from addons.configuration import reserved_settings, with_reserved
+from marketplace import untrusted_json
 
 
 def widget_schema(schema, add_on_type):
@@ -37,6 +38,12 @@ def widget_schema(schema, add_on_type):
 
 class ConfigurationField(JSONFormField):
     """django-jsonform's widget; the platform's validation (see the form's clean)."""
+
+    def __init__(self, *args, **kwargs):
+        # The customer's posted JSON is parsed with the platform's limits (depth, NUL).
+        # (django-jsonform does not pass `decoder` on to Django's JSONField: set it here.)
+        super().__init__(*args, **kwargs)
+        self.decoder = untrusted_json.Decoder
 
     def validate(self, value):
         PlainJSONField.validate(self, value)

@@ -1,9 +1,8 @@
-import json
-
 from django import forms
 
 from console.configuration import ConfigurationFormMixin
 from marketplace.api.params import e164_number
+from marketplace import untrusted_json
 from marketplace.errors import InvalidParameter
 
 
@@ -15,8 +14,8 @@ class JSONObjectField(forms.CharField):
         if not value.strip():
             return {}
         try:
-            parsed = json.loads(value)
-        except ValueError as error:
+            parsed = untrusted_json.loads(value)
+        except untrusted_json.UntrustedJSON as error:
             raise forms.ValidationError(f"Not valid JSON: {error}")
         if not isinstance(parsed, dict):
             raise forms.ValidationError("Must be a JSON object, e.g. {\"language\": \"en\"}")

@@ -210,7 +210,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": [
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
-        "rest_framework.parsers.JSONParser",
+        "marketplace.api.parsers.JSONParser",  # depth- and content-limited (untrusted_json)
     ],
     "EXCEPTION_HANDLER": "marketplace.api.errors.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": ["marketplace.api.throttling.AccountRateThrottle"],

@@ -22,6 +22,7 @@ from addons.manifest import ADD_ON_TYPES
 from addons.models import Listing
 from addons.services import invocations as records
 from billing import services as billing
+from marketplace import outages
 from marketplace.sids import new_sid
 
 logger = logging.getLogger(__name__)
@@ -133,20 +134,19 @@ def invoke(*, account, planned, integration_point, inputs, runtime=None, resourc
             results[index] = _refused(item, account, integration_point, resource_sid, rows)
             continue
         target = target_for(item.installation, integration_point)
-        values = builder.template_values(target, inputs, runtime.get(item.unique_name, {}), now=now)
-        problems = schema_problems(target.request_validation_schema, validation_input(values, target))
-        if problems:
-            verdict = Verdict(outcomes.REQUIREMENTS_NOT_MET, f"{outcomes.REQUIREMENTS_NOT_MET.message}: {problems[0]}")
+        try:
+            verdict, request = _prepared(item, target, inputs, runtime, breaker, now)
+        except outages.UNREACHABLE:
+            raise  # a backing service is away: the whole request answers 503, nothing kept
+        except Exception:  # a bug of ours costs this add-on its call, not the event its neighbours
+            logger.exception("invocation %s could not be prepared", target.request_sid)
+            verdict = Verdict(outcomes.REQUEST_INVALID, f"{outcomes.REQUEST_INVALID.message}: an internal error")
+            request = None
+        if request is None:
             rows.append(_pending(item, target, verdict, None, None, resource_sid))
             results[index] = _result(item, target, verdict)
             continue
-        held_back = held_back_by(target, breaker)
-        if held_back is not None:
-            verdict = Verdict(held_back, held_back.message)
-            rows.append(_pending(item, target, verdict, None, None, resource_sid))
-            results[index] = _result(item, target, verdict)
-            continue
-        calls.append((index, item, target, builder.build_request(target, values, now=now)))
+        calls.append((index, item, target, request))
 
     futures = {}
     for index, item, target, request in calls:
@@ -161,7 +161,7 @@ def invoke(*, account, planned, integration_point, inputs, runtime=None, resourc
 
     for index, item, target, request in calls:
         exchange = _exchange_of(*futures[index], target)
-        verdict = judge(exchange, target)
+        verdict = _judged(exchange, target)
         breaker.record(target.endpoint["url"], failed=verdict.outcome.sla_breach)
         rows.append(_pending(item, target, verdict, request, exchange, resource_sid))
         results[index] = _result(item, target, verdict)
@@ -173,6 +173,28 @@ def invoke(*, account, planned, integration_point, inputs, runtime=None, resourc
     for result in results:
         result.invocation = by_sid.get(result.request_sid)
     return results
+
+
+def _prepared(item, target, inputs, runtime, breaker, now):
+    """(verdict, None) when the call must not go out, else (None, the request to send)."""
+    values = builder.template_values(target, inputs, runtime.get(item.unique_name, {}), now=now)
+    problems = schema_problems(target.request_validation_schema, validation_input(values, target))
+    if problems:
+        return Verdict(outcomes.REQUIREMENTS_NOT_MET, f"{outcomes.REQUIREMENTS_NOT_MET.message}: {problems[0]}"), None
+    held_back = held_back_by(target, breaker)
+    if held_back is not None:
+        return Verdict(held_back, held_back.message), None
+    return None, builder.build_request(target, values, now=now)
+
+
+def _judged(exchange, target):
+    """The call's verdict. Whatever goes wrong judging one answer, the call was made: it is
+    recorded (and never billed) like its neighbours, rather than failing the whole event."""
+    try:
+        return judge(exchange, target)
+    except Exception:
+        logger.exception("invocation %s: the answer could not be judged", target.request_sid)
+        return Verdict(outcomes.PLATFORM_ERROR, outcomes.PLATFORM_ERROR.message)
 
 
 def held_back_by(target, breaker):

@@ -56,6 +56,12 @@ SCHEMA_REJECTED = Outcome(
     "schema_rejected", 61026, "The add-on's response failed its response validation schema", True, True
 )
 UNEXPECTED_STATUS = Outcome("unexpected_status", 61027, "The add-on answered with an unexpected status", True, True)
+UNSAFE_JSON = Outcome(
+    "unsafe_json", 61029, "The add-on's response is JSON beyond the platform's limits", True, True
+)
+PLATFORM_ERROR = Outcome(
+    "platform_error", 61030, "The platform failed to process the add-on's answer; it is not billed", True, False
+)
 INSUFFICIENT_BALANCE = Outcome(
     "insufficient_balance", 61032, "The account's balance does not cover this add-on's price", False, False
 )
@@ -82,6 +88,8 @@ ALL = {
         INVALID_RESPONSE,
         SCHEMA_REJECTED,
         UNEXPECTED_STATUS,
+        UNSAFE_JSON,
+        PLATFORM_ERROR,
         REQUEST_INVALID,
         INSUFFICIENT_BALANCE,
         FORBIDDEN_DESTINATION,

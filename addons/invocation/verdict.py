@@ -13,8 +13,9 @@ from dataclasses import dataclass
 
 from jsonschema.exceptions import SchemaError
 
+from addons import schemas
 from addons.invocation import outcomes
-from addons.manifest import publisher_schema_validator
+from marketplace import untrusted_json
 
 MESSAGE_LIMIT = 300
 
@@ -51,9 +52,11 @@ def judge(exchange, target):
     if status != 200:
         return Verdict(outcomes.UNEXPECTED_STATUS, f"{outcomes.UNEXPECTED_STATUS.message}: HTTP {status}")
     try:
-        body = json.loads(exchange.body)
-    except ValueError:
-        return Verdict(outcomes.INVALID_RESPONSE, f"{outcomes.INVALID_RESPONSE.message}: not JSON")
+        body = untrusted_json.loads(exchange.body)
+    except untrusted_json.UntrustedJSON as error:
+        if error.kind == "not_json":
+            return Verdict(outcomes.INVALID_RESPONSE, f"{outcomes.INVALID_RESPONSE.message}: not JSON")
+        return Verdict(outcomes.UNSAFE_JSON, f"{outcomes.UNSAFE_JSON.message}: {error}")
     if not isinstance(body, dict):
         return Verdict(outcomes.INVALID_RESPONSE, f"{outcomes.INVALID_RESPONSE.message}: a JSON {type_name(body)}")
     if body.get("error") not in (None, False, "", {}):
@@ -96,13 +99,12 @@ def schema_problems(schema, instance):
     """Messages of every way `instance` breaks `schema` (none when there is no schema)."""
     if not schema:
         return []
-    validator_class = publisher_schema_validator(schema)
-    if validator_class is None:
-        return ["the schema's $schema is not supported"]
     try:
-        errors = sorted(validator_class(schema).iter_errors(instance), key=lambda e: list(e.absolute_path))
+        errors = schemas.errors(schema, instance)
     except SchemaError as error:
         return [f"invalid schema: {error.message}"]
+    except schemas.WorkLimitExceeded as error:
+        return [str(error)]
     return [_located(error) for error in errors]
 
 

@@ -1,13 +1,13 @@
 """Manual usage reporting (POST /v1/InstalledAddOns/{XE}/Usage) and customer usage records."""
 
 from rest_framework import status
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from addons.models import Notification
 from addons.services.invocations import notify
 from billing import selectors, services
 from marketplace.api.pagination import list_page
+from marketplace.api.parsers import JSONParser
 from marketplace.api.views import Account2010APIView, PublisherAPIView
 from marketplace.sids import normalize_sid
 

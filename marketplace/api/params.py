@@ -1,12 +1,10 @@
 """Reading Twilio-style PascalCase parameters, with errors that name the parameter."""
 
-import json
-
 import phonenumbers
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 
-from marketplace import outbound
+from marketplace import outbound, untrusted_json
 from marketplace.errors import InvalidParameter, InvalidPhoneNumber
 from marketplace.sids import normalize_sid
 
@@ -24,6 +22,15 @@ def _value(data, name):
     return values[0] if values else None
 
 
+def refuse_nul(query):
+    """Every query parameter, for every endpoint at once: a NUL (%00) in a filter is a 400
+    naming the parameter, never a database error (PostgreSQL text cannot hold NUL)."""
+    for name, values in query.lists():
+        if "\x00" in name or any("\x00" in value for value in values):
+            shown = name.replace("\x00", "%00")
+            raise InvalidParameter(f"Parameter '{shown}' must not contain NUL characters (%00)", param=shown)
+
+
 def present(data, name):
     return name in data
 
@@ -35,6 +42,9 @@ def string(data, name, *, required=False, max_length=None, allow_blank=True):
             raise InvalidParameter(f"Required parameter '{name}' is missing", param=name)
         return None
     value = str(value)
+    if "\x00" in value:
+        # PostgreSQL text cannot hold NUL: refused here rather than failing in the database.
+        raise InvalidParameter(f"Parameter '{name}' must not contain NUL characters (%00)", param=name)
     if not allow_blank and not value.strip():
         raise InvalidParameter(f"Parameter '{name}' must not be empty", param=name)
     if max_length is not None and len(value) > max_length:
@@ -72,8 +82,8 @@ def json_object(data, name, *, required=False):
     if value is None:
         return None
     try:
-        parsed = json.loads(value)
-    except ValueError as exc:
+        parsed = untrusted_json.loads(value)
+    except untrusted_json.UntrustedJSON as exc:
         raise InvalidParameter(f"Parameter '{name}' is not valid JSON: {exc}", param=name)
     if not isinstance(parsed, dict):
         raise InvalidParameter(f"Parameter '{name}' must be a JSON object", param=name)

@@ -2,6 +2,7 @@
 
 from rest_framework.views import APIView
 
+from marketplace.api import params
 from marketplace.api.throttling import AccountRateThrottle, PublisherRateThrottle
 
 from marketplace.errors import NotFound
@@ -10,6 +11,10 @@ from marketplace.sids import normalize_sid
 
 class AccountAPIView(APIView):
     """An endpoint acting for the authenticated account."""
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        params.refuse_nul(request.query_params)
 
     @property
     def account(self):
