@@ -288,6 +288,9 @@ CALLBACK_MAX_BYTES = int(os.environ.get("CALLBACK_MAX_BYTES", str(100 * 1024 * 1
 CALLBACK_PARSE_MAX_BYTES = int(os.environ.get("CALLBACK_PARSE_MAX_BYTES", str(10 * 1024 * 1024)))
 # Signed payload download URLs (the Data resource's redirect_to) expire after this.
 PAYLOAD_URL_TTL_S = int(os.environ.get("PAYLOAD_URL_TTL_S", "600"))
+# Where those URLs point (empty: MARKETPLACE_BASE_URL). A separate origin (a host name served
+# by the same web processes, listed in ALLOWED_HOSTS) keeps publishers' bytes off the console's.
+PAYLOAD_DOWNLOAD_ORIGIN = os.environ.get("PAYLOAD_DOWNLOAD_ORIGIN", "").rstrip("/")
 # Run django-q2 tasks in the caller's process (tests); the cluster runs them otherwise.
 TASKS_SYNC = env_flag("TASKS_SYNC")
 # A worker's hold on a result it is sending; past it (the worker died) another may take it.

@@ -30,6 +30,7 @@ from marketplace.api.formats import absolute_url
 from marketplace.errors import InvalidParameter, MarketplaceError, NotFound
 from recordings import notify, queue
 from recordings.audio import read_wav
+from recordings.downloads import safe_content_type
 from recordings.models import AddOnResult, Payload, Recording
 
 logger = logging.getLogger(__name__)
@@ -351,7 +352,7 @@ def receive_callback(*, result_sid, token, principal, body, content_type):
         payload = Payload(
             add_on_result=result,
             label=result.listing.unique_name,
-            content_type=(content_type or "application/json").split(";")[0].strip()[:128],
+            content_type=safe_content_type(content_type),
             size=size,
         )
         with _removed_unless_committed(payload.data), transaction.atomic():
