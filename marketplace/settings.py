@@ -315,7 +315,7 @@ API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "100/s")
 # And, on top, for the publisher endpoints (usage reports, listings, test invocations).
 PUBLISHER_API_RATE_LIMIT = os.environ.get("PUBLISHER_API_RATE_LIMIT", "20/s")
 
-# Circuit breaker per publisher host: this many failures in a row pause calls for the
+# Circuit breaker per publisher endpoint: this many failures in a row pause calls for the
 # cooldown; then one probe decides.
 CIRCUIT_FAILURES = int(os.environ.get("CIRCUIT_FAILURES", "5"))
 CIRCUIT_COOLDOWN_S = float(os.environ.get("CIRCUIT_COOLDOWN_S", "30"))

@@ -168,8 +168,8 @@ def deliver_to_publisher(*, result_sid):
     paced = pacing.admit(target)
     if not paced.allowed:
         return _wait_for_the_publishers_next_window(result, paced.retry_after)
-    breaker = circuit.Breaker([target.endpoint["url"]])
-    if not breaker.allows(target.endpoint["url"]):
+    breaker = circuit.Breaker([circuit.endpoint(target)])
+    if not breaker.allows(circuit.endpoint(target)):
         return _finish(result, Verdict(outcomes.CIRCUIT_OPEN, outcomes.CIRCUIT_OPEN.message))
     recording = result.recording
     with recording.audio.open("rb") as audio:
@@ -189,7 +189,7 @@ def deliver_to_publisher(*, result_sid):
         request, size_limit=ACCEPTANCE_LIMIT, deadline=time.monotonic() + target.deadline_ms / 1000
     )
     verdict = judge_acceptance(exchange, target)
-    breaker.record(target.endpoint["url"], failed=verdict.outcome.sla_breach)
+    breaker.record(circuit.endpoint(target), failed=verdict.outcome.sla_breach)
     logger.info(
         "recording %s sent to %s: %s", recording.sid, installation.unique_name, verdict.outcome.name,
         extra={"request_sid": result.sid},
