@@ -321,5 +321,6 @@ CIRCUIT_FAILURES = int(os.environ.get("CIRCUIT_FAILURES", "5"))
 CIRCUIT_COOLDOWN_S = float(os.environ.get("CIRCUIT_COOLDOWN_S", "30"))
 CIRCUIT_PROBE_TIMEOUT_S = 10
 
-# Fernet key sealing publishers' credentials at rest (derived from SECRET_KEY when unset).
+# Fernet keys sealing publishers' credentials at rest, comma-separated, newest first: the
+# first seals, any opens (derived from SECRET_KEY when unset). addons/credentials.py.
 CREDENTIALS_KEY = os.environ.get("CREDENTIALS_KEY", "")
