@@ -5,6 +5,7 @@ DATABASE_URL and REDIS_URL to run the same code on PostgreSQL and Redis.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -73,6 +74,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_jsonform",
     "django_q",
+    "axes",
     "marketplace",
     "accounts",
     "addons",
@@ -91,6 +93,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "marketplace.outages.UnavailableMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 # Twilio's paths have no trailing slash; never redirect an API call to add one.
@@ -196,6 +200,18 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
+
+# Logins (console and admin alike) go through django-axes: after LOGIN_FAILURE_LIMIT wrong
+# passwords for one username, that username is refused, even with the right password, for
+# LOGIN_LOCKOUT_MINUTES (each further attempt starts the wait again). Per username, not per
+# address: behind the TLS proxy every client has the proxy's address, and a guesser changes
+# addresses at will.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=float(os.environ.get("LOGIN_LOCKOUT_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "console.views.locked_out"
 
 LOGIN_URL = "console:login"
 LOGIN_REDIRECT_URL = "console:dashboard"
