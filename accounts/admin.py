@@ -1,6 +1,9 @@
-from django.contrib import admin
+from datetime import timedelta
+
+from django.contrib import admin, messages
 
 from accounts.models import Account, ApiKey, IncomingPhoneNumber, Membership
+from accounts.services import rotate_auth_token
 
 
 class MembershipInline(admin.TabularInline):
@@ -14,10 +17,29 @@ class AccountAdmin(admin.ModelAdmin):
     list_display = ["sid", "friendly_name", "status", "is_publisher", "date_created"]
     list_filter = ["status", "is_publisher"]
     search_fields = ["sid", "friendly_name"]
-    # The auth token is a credential: staff never see or edit it here.
-    exclude = ["auth_token"]
-    readonly_fields = ["sid", "date_created", "date_updated"]
+    # Auth tokens are credentials: staff never see nor type one here (the current one, nor the
+    # previous one still valid after a rotation); they rotate them with the actions below.
+    exclude = ["auth_token", "secondary_auth_token"]
+    readonly_fields = ["sid", "date_created", "date_updated", "secondary_auth_token_expires"]
     inlines = [MembershipInline]
+    actions = ["rotate_auth_token_with_grace", "rotate_auth_token_now"]
+
+    @admin.action(description="Rotate auth token (the previous one works for 24 hours)")
+    def rotate_auth_token_with_grace(self, request, queryset):
+        self._rotate(request, queryset, timedelta(hours=24), "the previous ones keep working for 24 hours")
+
+    @admin.action(description="Rotate auth token and revoke the previous one now")
+    def rotate_auth_token_now(self, request, queryset):
+        self._rotate(request, queryset, timedelta(0), "the previous ones no longer work")
+
+    def _rotate(self, request, queryset, grace, kept):
+        for account in queryset:
+            rotate_auth_token(account=account, grace=grace)
+        self.message_user(
+            request,
+            f"Rotated the auth token of {queryset.count()} account(s); {kept}. New tokens are never shown here.",
+            messages.SUCCESS,
+        )
 
 
 @admin.register(ApiKey)

@@ -15,7 +15,7 @@ from pathlib import Path
 from jsonschema import Draft7Validator, Draft202012Validator, ValidationError, validators
 from jsonschema.exceptions import SchemaError
 
-from addons import schemas
+from addons import credentials, schemas
 from addons.template_fields import (
     AUDIO_DATA,
     CALLBACK_URL,
@@ -184,6 +184,7 @@ def _rule_problems(manifest):
     yield from _endpoint_problems(manifest, rules)
     yield from _runtime_field_problems(manifest)
     yield from _template_problems(manifest)
+    yield from _sealed_value_problems(manifest)
 
 
 def _extension_problems(manifest, rules):
@@ -401,6 +402,16 @@ def _audio_problems(endpoint, audio_params):
 # --- paths ----------------------------------------------------------------------------------
 
 _PLAIN_MEMBER = re.compile(r"^[a-zA-Z][a-zA-Z0-9_]*$")
+
+
+def _sealed_value_problems(manifest):
+    """Only the platform seals: a value that looks sealed would be opened when calling the
+    publisher, sending someone else's plaintext (from a leaked ciphertext) to this endpoint."""
+    for path in credentials.sealed_looking_paths(manifest):
+        yield path, (
+            f"values starting with {credentials.PREFIX!r} are reserved for credentials the platform seals: "
+            "put the credential itself here (it is sealed when stored)"
+        )
 
 
 def _json_path(path):

@@ -125,6 +125,7 @@ def run():
 
     publisher = create_account(friendly_name="concurrent lookups publisher", is_publisher=True)
     server = WidePublisher()
+    server.account_sid = publisher.sid  # its circuit is this account's endpoint
     rows = []
     with harness.serving(server):
         manifest = harness.plain_manifest(UNIQUE_NAME, f"{server.url}/lookup")
@@ -156,7 +157,7 @@ def _reset_circuit(publisher):
 
     from addons.invocation import circuit
 
-    key = circuit._key(publisher.url + "/lookup")
+    key = circuit._key(circuit.Endpoint(publisher.account_sid, publisher.url + "/lookup"))
     cache.delete_many([key, key + ":probe"])
     return key
 

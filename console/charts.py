@@ -42,7 +42,7 @@ def stacked_bars(rows, *, start, end, value="amount", width=760, height=220):
         f'<text x="{width - 10}" y="{height - 6}" text-anchor="end">{days[-1]}</text>' if days else "",
     ]
     legend = "".join(
-        f'<span class="legend"><i style="background:{PALETTE[n % len(PALETTE)]}"></i>{name}</span>'
+        f'<span class="legend"><i class="swatch-{n % len(PALETTE)}"></i>{name}</span>'
         for n, name in enumerate(series)
     )
     svg = (

@@ -1,8 +1,10 @@
 """The web console: thin views over the same services and selectors as the API."""
 
+from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 import csv
@@ -46,7 +48,24 @@ def switch_account(request):
     if chosen is None:
         raise Http404("No such account")
     request.session[SESSION_KEY] = chosen.sid
-    return redirect(request.POST.get("next") or "console:dashboard")
+    return redirect(safe_next(request) or "console:dashboard")
+
+
+def safe_next(request):
+    """The posted `next` if it is a path of ours, else None: never a redirect off-site."""
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts=None, require_https=request.is_secure()):
+        return target
+    return None
+
+
+def locked_out(request, original_response=None, credentials=None):
+    """django-axes' answer to a login while the username is locked (console and admin)."""
+    context = {
+        "failure_limit": settings.AXES_FAILURE_LIMIT,
+        "minutes": max(1, round(settings.AXES_COOLOFF_TIME.total_seconds() / 60)),
+    }
+    return render(request, "console/locked_out.html", context, status=429)
 
 
 @with_account

@@ -5,8 +5,10 @@ DATABASE_URL and REDIS_URL to run the same code on PostgreSQL and Redis.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
+import csp.constants
 import dj_database_url
 from django.core.management.utils import get_random_secret_key
 
@@ -55,6 +57,21 @@ if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
 SESSION_COOKIE_HTTPONLY = True
+# Content-Security-Policy (django-csp) on every page, console and admin alike: scripts and
+# styles only from our own static files, or inline with the request's nonce; nothing
+# framed, no plugins, forms only to us. Payload downloads set a stricter one of their own.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", csp.constants.NONCE],
+        "style-src": ["'self'", csp.constants.NONCE],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
@@ -73,6 +90,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_jsonform",
     "django_q",
+    "axes",
     "marketplace",
     "accounts",
     "addons",
@@ -83,6 +101,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -91,6 +110,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "marketplace.outages.UnavailableMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 # Twilio's paths have no trailing slash; never redirect an API call to add one.
@@ -197,6 +218,22 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
+# Logins (console and admin alike) go through django-axes: after LOGIN_FAILURE_LIMIT wrong
+# passwords for one username, that username is refused, even with the right password, for
+# LOGIN_LOCKOUT_MINUTES (each further attempt starts the wait again). Per username, not per
+# address: behind the TLS proxy every client has the proxy's address, and a guesser changes
+# addresses at will.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=float(os.environ.get("LOGIN_LOCKOUT_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username"]
+# axes.W006 asks for the address as a lockout parameter too; here that would lock every user
+# behind the proxy out together, and rotating user agents or cookies does not lift a lock by
+# username, which is what the warning fears.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "console.views.locked_out"
+
 LOGIN_URL = "console:login"
 LOGIN_REDIRECT_URL = "console:dashboard"
 STATICFILES_DIRS = [BASE_DIR / "static"]
@@ -288,6 +325,9 @@ CALLBACK_MAX_BYTES = int(os.environ.get("CALLBACK_MAX_BYTES", str(100 * 1024 * 1
 CALLBACK_PARSE_MAX_BYTES = int(os.environ.get("CALLBACK_PARSE_MAX_BYTES", str(10 * 1024 * 1024)))
 # Signed payload download URLs (the Data resource's redirect_to) expire after this.
 PAYLOAD_URL_TTL_S = int(os.environ.get("PAYLOAD_URL_TTL_S", "600"))
+# Where those URLs point (empty: MARKETPLACE_BASE_URL). A separate origin (a host name served
+# by the same web processes, listed in ALLOWED_HOSTS) keeps publishers' bytes off the console's.
+PAYLOAD_DOWNLOAD_ORIGIN = os.environ.get("PAYLOAD_DOWNLOAD_ORIGIN", "").rstrip("/")
 # Run django-q2 tasks in the caller's process (tests); the cluster runs them otherwise.
 TASKS_SYNC = env_flag("TASKS_SYNC")
 # A worker's hold on a result it is sending; past it (the worker died) another may take it.
@@ -312,11 +352,12 @@ API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "100/s")
 # And, on top, for the publisher endpoints (usage reports, listings, test invocations).
 PUBLISHER_API_RATE_LIMIT = os.environ.get("PUBLISHER_API_RATE_LIMIT", "20/s")
 
-# Circuit breaker per publisher host: this many failures in a row pause calls for the
+# Circuit breaker per publisher endpoint: this many failures in a row pause calls for the
 # cooldown; then one probe decides.
 CIRCUIT_FAILURES = int(os.environ.get("CIRCUIT_FAILURES", "5"))
 CIRCUIT_COOLDOWN_S = float(os.environ.get("CIRCUIT_COOLDOWN_S", "30"))
 CIRCUIT_PROBE_TIMEOUT_S = 10
 
-# Fernet key sealing publishers' credentials at rest (derived from SECRET_KEY when unset).
+# Fernet keys sealing publishers' credentials at rest, comma-separated, newest first: the
+# first seals, any opens (derived from SECRET_KEY when unset). addons/credentials.py.
 CREDENTIALS_KEY = os.environ.get("CREDENTIALS_KEY", "")

@@ -31,6 +31,7 @@ from marketplace.api.formats import absolute_url
 from marketplace.errors import InvalidParameter, MarketplaceError, NotFound
 from recordings import notify, queue
 from recordings.audio import read_wav
+from recordings.downloads import safe_content_type
 from recordings.models import AddOnResult, Payload, Recording
 
 logger = logging.getLogger(__name__)
@@ -173,8 +174,8 @@ def deliver_to_publisher(*, result_sid):
     paced = pacing.admit(target)
     if not paced.allowed:
         return _wait_for_the_publishers_next_window(result, paced.retry_after)
-    breaker = circuit.Breaker([target.endpoint["url"]])
-    if not breaker.allows(target.endpoint["url"]):
+    breaker = circuit.Breaker([circuit.endpoint(target)])
+    if not breaker.allows(circuit.endpoint(target)):
         return _finish(result, Verdict(outcomes.CIRCUIT_OPEN, outcomes.CIRCUIT_OPEN.message))
     recording = result.recording
     with recording.audio.open("rb") as audio:
@@ -194,7 +195,7 @@ def deliver_to_publisher(*, result_sid):
         request, size_limit=ACCEPTANCE_LIMIT, deadline=time.monotonic() + target.deadline_ms / 1000
     )
     verdict = judge_acceptance(exchange, target)
-    breaker.record(target.endpoint["url"], failed=verdict.outcome.sla_breach)
+    breaker.record(circuit.endpoint(target), failed=verdict.outcome.sla_breach)
     logger.info(
         "recording %s sent to %s: %s", recording.sid, installation.unique_name, verdict.outcome.name,
         extra={"request_sid": result.sid},
@@ -373,7 +374,7 @@ def receive_callback(*, result_sid, token, principal, body, content_type):
         payload = Payload(
             add_on_result=result,
             label=result.listing.unique_name,
-            content_type=(content_type or "application/json").split(";")[0].strip()[:128],
+            content_type=safe_content_type(content_type),
             size=size,
         )
         with _removed_unless_committed(payload.data), transaction.atomic():

@@ -7,7 +7,7 @@ from django.views.decorators.http import require_GET, require_POST
 from marketplace.api.auth import authenticate_credentials, basic_credentials
 from marketplace.errors import AuthenticationFailed, MarketplaceError
 from recordings import services
-from recordings.downloads import payload_sid_from
+from recordings.downloads import payload_sid_from, safe_content_type
 from recordings.models import Payload
 
 
@@ -41,4 +41,13 @@ def payload_download(request, token):
     payload = Payload.objects.filter(sid=sid).first() if sid else None
     if payload is None:
         raise Http404("This link is invalid or has expired")
-    return FileResponse(payload.data.open("rb"), content_type=payload.content_type)
+    # Data, never a page of ours: a download, its type from the allowlist (payloads stored
+    # before the allowlist may carry any), not sniffed, and no script even if opened.
+    content_type = safe_content_type(payload.content_type)
+    extension = ".json" if content_type == "application/json" else ""
+    response = FileResponse(
+        payload.data.open("rb"), content_type=content_type, as_attachment=True, filename=payload.sid + extension
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response

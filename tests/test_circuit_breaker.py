@@ -1,13 +1,23 @@
-"""The circuit breaker per publisher host: fail fast while a host is failing, then probe."""
+"""The circuit breaker per publisher endpoint: fail fast while an endpoint is failing, then
+probe; one publisher's failures never open another's circuit, even on the same host."""
 
+import json
+import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 from django.core.cache import cache
 from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
+from accounts.services import create_account
 from addons.models import Invocation
+from tests.invoking import endpoint_manifest
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -65,7 +75,7 @@ def test_a_failed_probe_opens_it_again(api, breaker, flaky, installed_at):
     assert state["calls"] == 4
 
 
-def test_the_circuit_is_per_host(api, breaker, flaky, installed_at, answering_elsewhere):
+def test_another_host_has_its_own_circuit(api, breaker, flaky, installed_at, answering_elsewhere):
     url, _ = flaky
     installed_at(url, unique_name="flaky", retries=0)
     for _ in range(3):
@@ -84,3 +94,93 @@ def answering_elsewhere():
     yield server.url_for("/ok")
     server.clear()
     server.stop()
+
+
+def test_another_endpoint_of_the_same_host_has_its_own_circuit(api, breaker, flaky, installed_at, httpserver):
+    url, _ = flaky
+    httpserver.expect_request("/ok").respond_with_json({"ok": True})
+    installed_at(url, unique_name="flaky", retries=0)
+    installed_at(httpserver.url_for("/ok"), unique_name="healthy")
+    for _ in range(3):
+        code_of(api)
+    assert code_of(api) == 61015
+    assert code_of(api, "healthy") is None
+
+
+def test_a_publisher_failing_on_anothers_host_never_opens_the_victims_circuit(
+    api, other_api, other_customer, breaker, installed_at, make_listing, httpserver
+):
+    """The attack: publisher B lists an endpoint on publisher A's host that answers 404 and
+    calls it, as its own customer, past the breaker's threshold."""
+    served = []
+    httpserver.expect_request("/victim").respond_with_handler(
+        lambda request: served.append(1) or Response('{"name": "Alice"}', content_type="application/json")
+    )
+    httpserver.expect_request("/victim/missing").respond_with_data("not here", status=404)
+    installed_at(httpserver.url_for("/victim"), unique_name="victim", retries=0)  # publisher A's, for `customer`
+
+    attacker = create_account(friendly_name="Mallory Data", is_publisher=True)
+    listing = make_listing(
+        publisher_account=attacker,
+        **endpoint_manifest(httpserver.url_for("/victim/missing"), "mallory", retries=0),
+    )
+    installed = other_api.post(
+        "/v1/InstalledAddOns",
+        {"AvailableAddOnSid": listing.sid, "AcceptTermsOfService": "true", "Configuration": '{"language": "en"}',
+         "UniqueName": "mallory"},
+    )  # fmt: skip
+    assert installed.status_code == 201, installed
+    codes = [code_of(other_api, "mallory") for _ in range(6)]
+    assert codes[:3] == [61022, 61022, 61022] and codes[3:] == [61015, 61015, 61015]  # 4xx: only its own circuit
+
+    # Publisher A's customers are still served, call after call, by A's endpoint on that host.
+    assert [code_of(api, "victim") for _ in range(5)] == [None] * 5
+    assert len(served) == 5
+    assert not Invocation.objects.filter(installation__unique_name="victim", outcome="circuit_open").exists()
+
+
+def test_migrate_alone_leaves_a_breaker_that_opens(tmp_path):
+    """The release step (`migrate`, no createcachetable) on a fresh database: the breaker's
+    cache table exists and failures open the circuit; /readyz says the cache is ok."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.sqlite3'}",
+        "REDIS_URL": "",
+        "MARKETPLACE_VAR_DIR": str(tmp_path),
+        "ALLOWED_HOSTS": "testserver",
+    }
+    migrate = subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert migrate.returncode == 0, migrate.stderr
+    script = (
+        "from django.test import Client\n"
+        "from addons.invocation import circuit\n"
+        "endpoint = circuit.Endpoint('AC' + '1' * 32, 'https://publisher.example/x')\n"
+        "for _ in range(5):\n"
+        "    circuit.Breaker([endpoint]).record(endpoint, failed=True)\n"
+        "breaker = circuit.Breaker([endpoint])\n"
+        "print(breaker.reachable, breaker.allows(endpoint))\n"
+        "print(Client().get('/readyz').content.decode())\n"
+    )
+    shell = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    lines = shell.stdout.splitlines()[-2:]
+    assert lines[0] == "True False", shell.stdout + shell.stderr  # the cache answered; the circuit is open
+    assert json.loads(lines[1])["cache"] == "ok"
+
+
+def test_readyz_says_when_the_breakers_store_is_unreachable(client, db, settings):
+    from tests.private_services import free_port
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{free_port()}/0",
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+    ready = client.get("/readyz")
+    assert ready.status_code == 503
+    assert ready.json()["cache"] == "unreachable: ConnectionError" and ready.json()["database"] == "ok"

@@ -335,8 +335,7 @@ def test_the_view_needs_staff(client, listing, db):
     before = snapshot(listing)
     for reply in (client.get(state_url(listing)), client.post(state_url(listing), {"to_state": "suspended", "reason": "x"})):
         assert reply.status_code == 302 and reply["Location"].startswith("/admin/login/")
-    User.objects.create_user("customer_user", password="pw")  # not staff
-    client.login(username="customer_user", password="pw")
+    client.force_login(User.objects.create_user("customer_user", password="pw"))  # not staff
     reply = client.post(state_url(listing), {"to_state": "suspended", "reason": "x"})
     assert reply.status_code == 302 and reply["Location"].startswith("/admin/login/")
     assert snapshot(listing) == before

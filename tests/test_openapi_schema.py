@@ -181,11 +181,17 @@ def test_the_docs_page_loads_and_uses_only_local_assets(client):
     assert response["Content-Type"].startswith("text/html")
     page = response.content.decode()
     assert re.findall(r"(?:https?:)?//[\w.-]+\.\w+", page) == [], "the page names another host"
-    assert '"/openapi.json"' in page
+    # Its start-up script is served from our URL, not inline (the Content-Security-Policy).
+    assert "<script>" not in page and '<script src="/docs/?script="></script>' in page
+    script = client.get("/docs/?script=")
+    assert script.status_code == 200 and script["Content-Type"].startswith("application/javascript")
+    assert '"/openapi.json"' in script.content.decode()
     parser = _Assets()
     parser.feed(page)
-    assert len(parser.urls) >= 4  # the favicon, the stylesheet, the bundle and its preset
+    assert len(parser.urls) >= 5  # the favicon, the stylesheet, the bundle, its preset and the start-up script
     for url in parser.urls:
+        if url == "/docs/?script=":
+            continue
         assert url.startswith("/static/drf_spectacular_sidecar/"), url
         asset = client.get(url)
         assert asset.status_code == 200, url

@@ -39,9 +39,9 @@ def test_publishers_are_called_while_the_cache_is_unreachable(api, settings, unr
 
 
 def test_a_breaker_without_its_cache_asks_it_once_and_allows(unreachable_cache, caplog):
-    url = "http://publisher.example/x"
-    breaker = circuit.Breaker([url])
-    assert breaker.allows(url)
-    breaker.record(url, failed=True)
-    assert breaker.allows(url)
+    endpoint = circuit.Endpoint("AC" + "1" * 32, "http://publisher.example/x")
+    breaker = circuit.Breaker([endpoint])
+    assert breaker.allows(endpoint)
+    breaker.record(endpoint, failed=True)
+    assert breaker.allows(endpoint)
     assert caplog.text.count("circuit breaker: backing service unreachable") == 1

@@ -74,7 +74,7 @@ def test_production_cookies_are_secure_and_http_only():
 def test_healthz_and_readyz(client, db):
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz")
-    assert ready.status_code == 200 and ready.json() == {"status": "ok", "database": "ok", "broker": "ok"}
+    assert ready.status_code == 200 and ready.json() == {"status": "ok", "database": "ok", "broker": "ok", "cache": "ok"}
 
 
 def test_readyz_is_503_when_the_database_is_unreachable():

@@ -1,15 +1,21 @@
-"""A circuit breaker per publisher host, its state in the shared cache so every web and
+"""A circuit breaker per publisher endpoint, its state in the shared cache so every web and
 worker process sees it: after repeated failures the platform fails fast for a while
-(61015, not called, not billed), then lets one probe through to see if the host is back.
+(61015, not called, not billed), then lets one probe through to see if the endpoint is back.
 
-A Breaker reads the state of all of one event's hosts in one cache read, and writes only
+A circuit is one publisher account's one endpoint URL, never a host: any publisher may list
+a URL on any host, so failures it provokes there must open only its own circuit, never the
+circuit of another publisher serving from the same host.
+
+A Breaker reads the state of all of one event's endpoints in one cache read, and writes only
 when something changes, so a healthy lookup costs one read whatever its add-ons. With the
-cache (Redis) unreachable every circuit counts as closed: calls go out as if no breaker
-were there, rather than none going out at all.
+cache unreachable every circuit counts as closed: calls go out as if no breaker were there,
+rather than none going out at all (/readyz reports the cache). The database cache's table
+is made by a migration (marketplace 0002), so `migrate` alone leaves a working breaker.
 """
 
+import hashlib
 import time
-from urllib.parse import urlsplit
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.cache import cache
@@ -17,14 +23,30 @@ from django.core.cache import cache
 from marketplace import outages
 
 
-def _key(url):
-    parts = urlsplit(url)
-    return f"circuit:{parts.scheme}://{parts.hostname}:{parts.port or ''}"
+class Endpoint(NamedTuple):
+    publisher_sid: str
+    url: str
+
+
+def endpoint(target):
+    """The circuit of a call about to be made (a builder.Target)."""
+    return Endpoint(target.publisher_sid, target.endpoint["url"])
+
+
+def endpoint_of(installation):
+    """The circuit an installation's calls go to (its listing's publisher, its pinned URL)."""
+    return Endpoint(installation.listing.publisher.sid, installation.version.endpoint["url"])
+
+
+def _key(endpoint):
+    # Hashed: a URL is the publisher's choice, of any length; cache keys are bounded.
+    url_hash = hashlib.sha256(endpoint.url.encode("utf-8", "surrogatepass")).hexdigest()
+    return f"circuit:{endpoint.publisher_sid}:{url_hash}"
 
 
 class Breaker:
-    def __init__(self, urls):
-        self.keys = {url: _key(url) for url in urls}
+    def __init__(self, endpoints):
+        self.keys = {endpoint: _key(endpoint) for endpoint in endpoints}
         self.reachable = True
         self.states = self._shared(cache.get_many, list(set(self.keys.values())), default={}) if self.keys else {}
 
@@ -39,19 +61,19 @@ class Breaker:
             self.reachable = False
             return default
 
-    def allows(self, url):
-        """Whether a call to this URL's host may go out now (taking the probe if half-open)."""
-        state = self.states.get(self.keys[url])
+    def allows(self, endpoint):
+        """Whether a call to this endpoint may go out now (taking the probe if half-open)."""
+        state = self.states.get(self.keys[endpoint])
         if not state or not state.get("opened_until"):
             return True
         if time.time() < state["opened_until"]:
             return False
         # Half-open: exactly one caller, across all processes, gets to probe.
-        return self._shared(cache.add, self.keys[url] + ":probe", 1, timeout=settings.CIRCUIT_PROBE_TIMEOUT_S, default=True)
+        return self._shared(cache.add, self.keys[endpoint] + ":probe", 1, timeout=settings.CIRCUIT_PROBE_TIMEOUT_S, default=True)
 
-    def record(self, url, *, failed):
+    def record(self, endpoint, *, failed):
         """Failures in a row open the circuit; a success closes it."""
-        key = self.keys[url]
+        key = self.keys[endpoint]
         state = self.states.get(key)
         if not failed:
             if state:

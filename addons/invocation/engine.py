@@ -127,7 +127,7 @@ def invoke(*, account, planned, integration_point, inputs, runtime=None, resourc
     calls = []  # (index, target, request)
     rows = []
     _refuse_what_the_balance_cannot_cover(account, planned)
-    breaker = circuit.Breaker([item.installation.version.endpoint["url"] for item in planned if item.refusal is None])
+    breaker = circuit.Breaker([circuit.endpoint_of(item.installation) for item in planned if item.refusal is None])
 
     for index, item in enumerate(planned):
         if item.refusal is not None:
@@ -162,7 +162,7 @@ def invoke(*, account, planned, integration_point, inputs, runtime=None, resourc
     for index, item, target, request in calls:
         exchange = _exchange_of(*futures[index], target)
         verdict = _judged(exchange, target)
-        breaker.record(target.endpoint["url"], failed=verdict.outcome.sla_breach)
+        breaker.record(circuit.endpoint(target), failed=verdict.outcome.sla_breach)
         rows.append(_pending(item, target, verdict, request, exchange, resource_sid))
         results[index] = _result(item, target, verdict)
 
@@ -200,10 +200,10 @@ def _judged(exchange, target):
 def held_back_by(target, breaker):
     """Why a call must not go out now, or None: its publisher's declared rate is used up
     (counted first, so that a rate-limited call never takes the half-open circuit's probe),
-    or its host keeps failing."""
+    or its endpoint keeps failing."""
     if not pacing.admit(target).allowed:
         return outcomes.RATE_LIMITED
-    if not breaker.allows(target.endpoint["url"]):
+    if not breaker.allows(circuit.endpoint(target)):
         return outcomes.CIRCUIT_OPEN
     return None
 

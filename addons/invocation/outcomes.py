@@ -41,7 +41,7 @@ FORBIDDEN_DESTINATION = Outcome(
     "forbidden_destination", 61014, "The add-on's URL reaches a private or internal address", False, False
 )
 CIRCUIT_OPEN = Outcome(
-    "circuit_open", 61015, "The add-on's host is failing; calls are paused for a moment", False, False
+    "circuit_open", 61015, "The add-on's endpoint is failing; calls are paused for a moment", False, False
 )
 RATE_LIMITED = Outcome(
     "rate_limited", 61016, "The add-on's publisher takes no more calls in this period (its rate_limit)", False, False

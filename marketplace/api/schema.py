@@ -273,11 +273,15 @@ OWN_COMPONENTS = {
     },
     "readiness": {
         "type": "object",
-        "required": ["status", "database", "broker"],
+        "required": ["status", "database", "broker", "cache"],
         "properties": {
             "status": {"type": "string", "enum": ["ok", "unavailable"]},
             "database": {"type": "string", "description": "`ok`, or `unreachable: <error class>`."},
             "broker": {"type": "string", "description": "`ok`, or `unreachable[: <error class>]`."},
+            "cache": {
+                "type": "string",
+                "description": "The shared cache holding circuit breaker state: `ok`, or `unreachable: <error class>`.",
+            },
         },
     },
     "callbacks.v1.add_on_result": {
@@ -964,7 +968,7 @@ PLAIN_VIEWS = {
     "marketplace.health.readyz": {
         "get": {
             "operationId": "FetchReadiness",
-            "summary": "Readiness: the database and the task broker are reachable.",
+            "summary": "Readiness: the database, the task broker and the shared cache are reachable.",
             "tags": ["Operations"],
             "security": [],
             "responses": {
@@ -1024,8 +1028,12 @@ PLAIN_VIEWS = {
             ],
             "responses": {
                 "200": {
-                    "description": "The payload as the publisher sent it, with its content type.",
-                    "content": {"*/*": {"schema": {"description": "The stored bytes, unchanged."}}},
+                    "description": "The payload as the publisher sent it, as an attachment (`nosniff`): "
+                    "`application/json` when it was posted as JSON, else `application/octet-stream`.",
+                    "content": {
+                        "application/json": {"schema": {"description": "The stored bytes, unchanged."}},
+                        "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+                    },
                 },
                 "404": {
                     "description": "The link is invalid or has expired (an HTML page, like any non-API URL).",
