@@ -1,6 +1,11 @@
 """Manual usage reporting (POST /v1/InstalledAddOns/{XE}/Usage) and customer usage records."""
 
+import json
+from decimal import Decimal
+
+from django.conf import settings
 from rest_framework import status
+from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
@@ -14,8 +19,24 @@ from marketplace.sids import normalize_sid
 USAGE_TOKEN_HEADERS = ("HTTP_I_TWILIO_IDEMPOTENCY_TOKEN", "HTTP_IDEMPOTENCY_KEY")
 
 
+class DecimalJSONParser(JSONParser):
+    """JSON with its numbers read as Decimal, never float: 12.355 stays 12.355, 1e-7 is
+    seen as what it is; NaN and Infinity are not JSON."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
+        try:
+            return json.loads(stream.read().decode(encoding), parse_float=Decimal, parse_constant=_not_json)
+        except ValueError as error:  # also an integer too long to read
+            raise ParseError(f"JSON parse error - {error}")
+
+
+def _not_json(name):
+    raise ValueError(f"{name} is not a JSON number")
+
+
 class InstalledAddOnUsage(PublisherAPIView):
-    parser_classes = [JSONParser]
+    parser_classes = [DecimalJSONParser]
 
     def post(self, request, installation_sid):
         try:
@@ -24,7 +45,7 @@ class InstalledAddOnUsage(PublisherAPIView):
             if sid is None:
                 raise services.UsageRefused(f"No add-on is installed with the SID {installation_sid}", status=404)
             token = next((request.META[h] for h in USAGE_TOKEN_HEADERS if request.META.get(h)), "")
-            body = services.report_usage(publisher=self.account, installation_sid=sid, items=items, token=token[:100])
+            body = services.report_usage(publisher=self.account, installation_sid=sid, items=items, token=token)
         except services.UsageRefused as refusal:
             level = Notification.Level.ERROR if refusal.level == "error" else Notification.Level.WARNING
             notify(
