@@ -21,6 +21,7 @@ from django.utils import timezone
 from accounts.models import Account
 from addons.models import BillableItem, InstalledAddOn, Listing, Notification
 from billing.models import Balance, BillingEvent, Invoice, LedgerEntry, Statement, UsageReport
+from billing.money import format_money
 from marketplace.errors import InvalidParameter, MarketplaceError
 
 MICRO = Decimal("0.000001")
@@ -451,7 +452,7 @@ def _alert_below_zero(installation, balance):
         resource_sid=installation.sid,
         message=(
             f"Usage reported by {installation.listing.unique_name} took your balance below zero "
-            f"({money(balance)} USD): priced add-ons are stopped (61032) until you top it up"
+            f"({format_money(balance)} USD): priced add-ons are stopped (61032) until you top it up"
         ),
     )
 

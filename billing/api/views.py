@@ -20,19 +20,18 @@ USAGE_TOKEN_HEADERS = ("HTTP_I_TWILIO_IDEMPOTENCY_TOKEN", "HTTP_IDEMPOTENCY_KEY"
 
 
 class DecimalJSONParser(JSONParser):
-    """JSON with its numbers read as Decimal, never float: 12.355 stays 12.355, 1e-7 is
-    seen as what it is; NaN and Infinity are not JSON."""
+    """JSON with its numbers read as Decimal, never float: 12.355 stays 12.355, 1e-7 and a
+    5,000-digit integer are seen as what they are, and NaN or Infinity reach the quantity
+    check, which names the parameter."""
 
     def parse(self, stream, media_type=None, parser_context=None):
         encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
         try:
-            return json.loads(stream.read().decode(encoding), parse_float=Decimal, parse_constant=_not_json)
-        except ValueError as error:  # also an integer too long to read
+            return json.loads(
+                stream.read().decode(encoding), parse_float=Decimal, parse_int=Decimal, parse_constant=Decimal
+            )
+        except ValueError as error:
             raise ParseError(f"JSON parse error - {error}")
-
-
-def _not_json(name):
-    raise ValueError(f"{name} is not a JSON number")
 
 
 class InstalledAddOnUsage(PublisherAPIView):
