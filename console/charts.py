@@ -17,7 +17,7 @@ def stacked_bars(rows, *, start, end, value="amount", width=760, height=220):
     cells = {}
     for row in rows:
         cells[(row["day"], row["series"])] = Decimal(row[value])
-        totals[row["day"]] = totals.get(row["day"], Decimal(0)) + Decimal(row[value])
+        totals[row["day"]] = totals.get(row["day"], Decimal(0)) + max(Decimal(row[value]), Decimal(0))
     peak = max(totals.values(), default=Decimal(0)) or Decimal(1)
     left, bottom, top = 72, 24, 10
     plot_w, plot_h = width - left - 10, height - bottom - top
@@ -28,7 +28,7 @@ def stacked_bars(rows, *, start, end, value="amount", width=760, height=220):
         x = left + index * (plot_w / max(len(days), 1)) + 1
         for number, name in enumerate(series):
             amount = cells.get((day, name), Decimal(0))
-            if not amount:
+            if amount <= 0:  # nothing, or a day a publisher's credit outweighed: no bar
                 continue
             h = amount / peak * plot_h  # Decimal all the way: pixels, printed to 0.1
             y -= h

@@ -138,7 +138,13 @@ def usage(request, account):
             f"usage-{account.sid}-{start}-{end}.csv",
             ["date", "add_on", "events", "usage", "amount_usd"],
             (
-                [d["day"], d["listing__unique_name"], d["count"], format_money(d["usage"], "quantity"), format_money(d["amount"], "amount")]
+                [
+                    d["day"],
+                    d["listing__unique_name"],
+                    d["count"],
+                    format_money(d["usage"], "quantity"),
+                    format_money(d["amount"], "amount"),
+                ]
                 for d in days
             ),
         )
@@ -187,7 +193,13 @@ def statement_csv(request, account, period):
     else:
         figures = billing_services.statement_figures(account, month)
     rows = [
-        [line["listing"], line["kind"], line["events"], format_money(line["quantity"], "quantity"), format_money(line["gross"])]
+        [
+            line["listing"],
+            line["kind"],
+            line["events"],
+            format_money(line["quantity"], "quantity"),
+            format_money(line["gross"], "amount"),
+        ]
         for line in figures["lines"]
     ]
     rows += [
@@ -224,15 +236,22 @@ def invoice_csv(request, account, period):
             line["listing"],
             line["publisher"],
             line["events"],
-            format_money(line["charges"]),
-            format_money(line["credits"]),
-            format_money(line["total"]),
+            format_money(line["charges"], "amount"),
+            format_money(line["credits"], "amount"),
+            format_money(line["total"], "amount"),
         ]
         for line in figures["lines"]
     ]
     rows += [
         [],
-        ["total", "", figures["events"], format_money(figures["charges"]), format_money(figures["credits"]), format_money(figures["total"])],
+        [
+            "total",
+            "",
+            figures["events"],
+            format_money(figures["charges"]),
+            format_money(figures["credits"]),
+            format_money(figures["total"]),
+        ],
     ]
     return _csv(
         f"invoice-{account.sid}-{period}.csv",

@@ -122,3 +122,10 @@ def test_statement_and_invoice_pages_show_cents(customer, publisher, listing):
     for page in pages:
         assert not TOO_PRECISE.search(page) and not NOISE.search(page)
         assert "0.45 USD" in page and "0.4509" not in page
+
+
+def test_a_day_a_credit_outweighed_draws_no_bar():
+    today = timezone.now().date()
+    rows = [{"day": today, "series": "x", "amount": Decimal("-0.5")}, {"day": today, "series": "y", "amount": Decimal("1")}]
+    svg, _ = stacked_bars(rows, start=today, end=today)
+    assert "x: " not in svg and "y: 1.00 USD" in svg and 'height="-' not in svg
