@@ -2,7 +2,11 @@
 idempotency tokens, quantities, caps, credits and balances below zero (issue 13)."""
 
 import json
+import os
+import subprocess
+import sys
 import threading
+import time
 from decimal import Decimal
 
 import pytest
@@ -11,6 +15,7 @@ import requests
 from addons.models import BillableItem, Notification
 from billing.models import Balance, BillingEvent, LedgerEntry, UsageReport
 from marketplace.errors import InvalidManifest
+from tests.cluster import ROOT, test_database_url
 from tests.test_billing import lookup
 
 ITEMS = [{"name": "report", "price": "0.50"}, {"name": "page", "price": "0.01"}]
@@ -352,3 +357,50 @@ def test_numbers_on_the_wire_are_exact(manual, report):
     amounts = sorted(event.amount for event in BillingEvent.objects.all())
     assert amounts == [Decimal("0.002"), Decimal("0.05")]
 
+
+
+REPORTER = """
+import json, os, sys, time
+import django
+
+django.setup()
+from accounts.models import Account
+from billing import services
+
+go, publisher_sid, installation_sid, items, token = sys.argv[1:]
+while not os.path.exists(go):
+    time.sleep(0.005)
+try:
+    body = services.report_usage(
+        publisher=Account.objects.get(sid=publisher_sid), installation_sid=installation_sid,
+        items=json.loads(items), token=token,
+    )
+    print(json.dumps({"status": 202, "body": body}, default=str))
+except services.UsageRefused as refusal:
+    print(json.dumps({"status": refusal.status, "message": refusal.message}))
+"""
+
+
+@pytest.mark.parametrize("same_token", [True, False], ids=["same token", "different tokens"])
+def test_reports_from_separate_processes(transactional_db, manual, publisher, customer, settings, tmp_path, same_token):
+    """Four processes (as four web workers would) report at once on the test database."""
+    _, installation, items = manual
+    go = tmp_path / "go"
+    body = json.dumps([{"sid": items["report"], "quantity": 2}])
+    env = {**os.environ, "DATABASE_URL": test_database_url(), "SECRET_KEY": settings.SECRET_KEY,
+           "DJANGO_SETTINGS_MODULE": "marketplace.settings"}  # fmt: skip
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", REPORTER, str(go), publisher.sid, installation, body, "same" if same_token else f"t{n}"],
+            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        for n in range(4)
+    ]
+    time.sleep(3)  # let them all import Django and wait at the line
+    go.touch()
+    outputs = [process.communicate(timeout=120) for process in processes]
+    answers = [json.loads(out.strip().splitlines()[-1]) for out, err in outputs]
+    assert [a["status"] for a in answers] == [202] * 4, outputs
+    assert all(a["body"] == answers[0]["body"] for a in answers)
+    billed = 1 if same_token else 4
+    assert BillingEvent.objects.count() == billed and balance(customer) == Decimal("100") - billed
