@@ -380,6 +380,12 @@ def _bill_report(installation, lines, pinned, limits, report):
                     param=f"{name}.quantity",
                 )
         else:
+            if money(quantity * price) == 0:  # a credit of nothing is no credit: refused, not a 500
+                raise UsageRefused(
+                    f"{name}.quantity for {sid} ({item.name}) is a credit that rounds to 0 USD",
+                    status=400,
+                    param=f"{name}.quantity",
+                )
             if billed is None:
                 billed = BillingEvent.objects.filter(
                     installation=installation, publisher_id=listing.publisher_id, date_created__gte=start_of_month

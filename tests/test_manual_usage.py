@@ -270,6 +270,12 @@ class TestCredits:
         assert status == 400 and "billable_items[0].reason" in reply["message"]
         assert BillingEvent.objects.count() == 1
 
+    def test_a_credit_that_rounds_to_nothing_is_a_400(self, manual, report):
+        _, installation, items = manual
+        assert report(installation, one(items["page"], 5))[0] == 202
+        status, reply = report(installation, one(items["page"], "-0.000001", reason="tiny"))
+        assert status == 400 and "rounds to 0" in reply["message"] and BillingEvent.objects.count() == 1
+
     def test_the_customer_sees_the_credit(self, manual, report, customer):
         from tests.test_console_invocations import console_client
 
