@@ -240,7 +240,8 @@ def report_usage(*, publisher, installation_sid, items, token=""):
         )
     lines = _usage_lines(items)
     digest = hashlib.sha256(
-        json.dumps([installation.sid, [[sid, str(q), reason] for sid, q, reason in lines]]).encode()
+        # 2, 2.0 and "2" are the same quantity, so the same request
+        json.dumps([installation.sid, [[sid, format(q.normalize(), "f"), why] for sid, q, why in lines]]).encode()
     ).hexdigest()
     if token:
         replayed = _replayed(publisher, token, digest)

@@ -133,6 +133,12 @@ class TestTruthfulAnswers:
         assert status == 409 and "idempotency-token" in reply["message"].lower() and "different" in reply["message"]
         assert BillingEvent.objects.count() == 1 and balance(customer) == after
 
+    def test_the_same_quantity_written_another_way_is_the_same_request(self, manual, report):
+        _, installation, items = manual
+        first = report(installation, None, token="t-5", raw='{"billable_items": [{"sid": "%s", "quantity": 2}]}' % items["page"])
+        again = report(installation, None, token="t-5", raw='{"billable_items": [{"sid": "%s", "quantity": 2.0}]}' % items["page"])
+        assert first[0] == 202 and again == first and BillingEvent.objects.count() == 1
+
     def test_the_same_token_on_another_installation_is_a_409(self, manual, report, api):
         listing, installation, items = manual
         second = api.post(
