@@ -2,7 +2,7 @@ from django import forms
 from django.contrib import admin, messages
 
 from billing import services
-from billing.models import Balance, BillingEvent, LedgerEntry, Statement
+from billing.models import Balance, BillingEvent, Invoice, LedgerEntry, Statement
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -16,10 +16,32 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class BelowZero(admin.SimpleListFilter):
+    """Manual usage may take a balance below zero: staff find those accounts here."""
+
+    title = "balance"
+    parameter_name = "below_zero"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "below zero"), ("no", "zero or more")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(amount__lt=0)
+        if self.value() == "no":
+            return queryset.filter(amount__gte=0)
+        return queryset
+
+
 @admin.register(Balance)
 class BalanceAdmin(ReadOnlyAdmin):
-    list_display = ["account", "amount", "date_updated"]
+    list_display = ["account", "amount", "below_zero", "date_updated"]
+    list_filter = [BelowZero]
     search_fields = ["account__sid", "account__friendly_name"]
+
+    @admin.display(boolean=True, description="below zero")
+    def below_zero(self, obj):
+        return obj.amount < 0
 
 
 class CreditForm(forms.ModelForm):
@@ -63,7 +85,7 @@ class LedgerEntryAdmin(admin.ModelAdmin):
 
 @admin.register(BillingEvent)
 class BillingEventAdmin(ReadOnlyAdmin):
-    list_display = ["date_created", "key", "kind", "account", "listing", "quantity", "amount"]
+    list_display = ["date_created", "key", "kind", "account", "listing", "quantity", "amount", "reason"]
     list_filter = ["kind"]
     search_fields = ["key", "account__sid", "listing__unique_name"]
 
@@ -71,4 +93,10 @@ class BillingEventAdmin(ReadOnlyAdmin):
 @admin.register(Statement)
 class StatementAdmin(ReadOnlyAdmin):
     list_display = ["period", "publisher", "status", "events", "gross", "fee", "net"]
+    list_filter = ["status"]
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(ReadOnlyAdmin):
+    list_display = ["period", "account", "status", "events", "charges", "credits", "total"]
     list_filter = ["status"]

@@ -21,6 +21,8 @@ class BillingEvent(models.Model):
         PER_SUCCESS = "per_success"
         PER_MINUTE = "per_minute"
         MANUAL = "manual"
+        # A publisher's negative manual report: negative quantity and amount, with a reason.
+        CREDIT = "credit"
 
     key = models.CharField(max_length=200, unique=True)
     kind = models.CharField(max_length=16, choices=Kind.choices)
@@ -36,7 +38,9 @@ class BillingEvent(models.Model):
         BillableItem, null=True, blank=True, on_delete=models.PROTECT, related_name="billing_events"
     )
     # What it is for: the invocation or result (XR) it bills, or the usage report's token.
-    reference = models.CharField(max_length=64, blank=True)
+    reference = models.CharField(max_length=128, blank=True)
+    # Why a credit was given (the publisher's words, shown to the customer); empty otherwise.
+    reason = models.CharField(max_length=255, blank=True)
     quantity = models.DecimalField(**MONEY)
     unit_price = models.DecimalField(**MONEY)
     amount = models.DecimalField(**MONEY)
@@ -50,8 +54,12 @@ class BillingEvent(models.Model):
             models.Index(fields=["publisher", "date_created"], name="be_publisher_date"),
         ]
         constraints = [
+            # A charge is positive, a credit negative; both within the ceiling.
             models.CheckConstraint(
-                condition=models.Q(quantity__gt=0, amount__gte=0, amount__lte=EVENT_CEILING),
+                condition=(
+                    ~models.Q(kind="credit") & models.Q(quantity__gt=0, amount__gte=0, amount__lte=EVENT_CEILING)
+                )
+                | models.Q(kind="credit", quantity__lt=0, amount__lt=0, amount__gte=-EVENT_CEILING),
                 name="billing_event_amount_in_range",
             ),
         ]
@@ -122,3 +130,49 @@ class Statement(models.Model):
 
     def __str__(self):
         return f"{self.publisher.sid} {self.period:%Y-%m}"
+
+
+class UsageReport(models.Model):
+    """A manual usage report sent with an idempotency token: the first answer, kept so a
+    replay of the same request answers exactly it, and a different request under the same
+    token is refused. Only accepted (202) reports are kept, as Stripe does."""
+
+    publisher = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="usage_reports")
+    token = models.CharField(max_length=100)
+    # sha256 of the installation SID and the canonical JSON body
+    digest = models.CharField(max_length=64)
+    response = models.JSONField(default=dict)
+    date_created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["publisher", "token"], name="one_usage_report_a_token")]
+
+    def __str__(self):
+        return f"{self.publisher.sid} {self.token}"
+
+
+class Invoice(models.Model):
+    """A customer's month: per add-on charges and credits and the total, closed with the
+    publishers' statements by the monthly schedule."""
+
+    class Status(models.TextChoices):
+        OPEN = "open"
+        CLOSED = "closed"
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="invoices")
+    period = models.DateField()  # the month's first day
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
+    events = models.PositiveIntegerField(default=0)
+    charges = models.DecimalField(**MONEY, default=Decimal("0"))
+    credits = models.DecimalField(**MONEY, default=Decimal("0"))  # zero or negative
+    total = models.DecimalField(**MONEY, default=Decimal("0"))
+    lines = models.JSONField(default=list)  # per add-on, as computed at closing
+    date_closed = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-period", "account_id"]
+        constraints = [models.UniqueConstraint(fields=["account", "period"], name="one_invoice_a_month")]
+
+    def __str__(self):
+        return f"{self.account.sid} {self.period:%Y-%m}"

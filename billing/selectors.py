@@ -1,6 +1,7 @@
 """Reads on billing: usage by category and by day, aggregated in the database."""
 
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 
 from django.db.models import Count, Sum
 from django.db.models.functions import TruncDate
@@ -10,7 +11,7 @@ from billing.models import BillingEvent
 from marketplace.errors import InvalidParameter
 
 MARKETPLACE = "marketplace"
-UNITS = {"per_minute": ("minutes", "minutes"), "manual": ("units", "units")}
+UNITS = {"per_minute": ("minutes", "minutes"), "manual": ("units", "units"), "credit": ("units", "units")}
 
 
 def parse_date(query, name):
@@ -65,8 +66,8 @@ def _record(account, category, description):
         "category": category,
         "description": description,
         "_count": 0,
-        "_usage": 0,
-        "_price": 0,
+        "_usage": Decimal("0"),
+        "_price": Decimal("0"),
         "count_unit": "requests",
         "usage_unit": "requests",
         "price_unit": "usd",
@@ -87,8 +88,10 @@ def _finish(record, start_date, end_date):
         "as_of": timezone.now().strftime("%Y-%m-%dT%H:%M:%S+00:00"),
         "count": str(record["_count"]),
         # Fixed-point text: normalize() alone would print 120 as "1.2E+2".
-        "usage": format(record["_usage"].normalize(), "f") if hasattr(record["_usage"], "normalize") else str(record["_usage"]),
-        "price": float(record["_price"]),
+        "usage": format(record["_usage"].normalize(), "f"),
+        # A JSON number, as the schema says: the exact Decimal (six places at most) is
+        # rendered by the API's encoder; no float arithmetic ever touches it.
+        "price": record["_price"].quantize(Decimal("0.000001")),
         "start_date": start_date.isoformat(),
         "end_date": end_date.isoformat(),
         "uri": f"{path}?{query}",

@@ -5,18 +5,23 @@ transaction as what caused it; writing an event that already exists bills nothin
 """
 
 import calendar
+import hashlib
+import json
 import math
+import re
+import uuid
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Sum
+from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
 from accounts.models import Account
-from addons.models import BillableItem, InstalledAddOn, Listing
-from billing.models import Balance, BillingEvent, LedgerEntry, Statement
+from addons.models import BillableItem, InstalledAddOn, Listing, Notification
+from billing.models import Balance, BillingEvent, Invoice, LedgerEntry, Statement, UsageReport
+from billing.money import format_money
 from marketplace.errors import InvalidParameter, MarketplaceError
 
 MICRO = Decimal("0.000001")
@@ -66,8 +71,9 @@ def add_credit(*, account, amount, reason, user=None):
 # --- charging -----------------------------------------------------------------------------
 
 
-def charge(*, key, kind, account, listing, installation, quantity, price, reference, billable_item=None):
-    """Write the event and its debit, once. Returns the event, or None when it already was.
+def charge(*, key, kind, account, listing, installation, quantity, price, reference, billable_item=None, reason=""):
+    """Write the event and its debit (or, for a publisher's credit, its ledger credit),
+    once. Returns the event, or None when it already was.
 
     Runs inside the caller's transaction; a usage the customer had is never dropped, so the
     balance may go below zero when it was checked before the call and spent meanwhile.
@@ -84,6 +90,7 @@ def charge(*, key, kind, account, listing, installation, quantity, price, refere
                 installation=installation,
                 billable_item=billable_item,
                 reference=reference,
+                reason=reason,
                 quantity=quantity,
                 unit_price=price,
                 amount=amount,
@@ -94,7 +101,22 @@ def charge(*, key, kind, account, listing, installation, quantity, price, refere
         raise
     if amount > 0:
         _debit(account, [event])
+    elif amount < 0:
+        _credit_event(account, event)
     return event
+
+
+def _credit_event(account, event):
+    """A publisher's credit: one ledger credit of the event's (negative) amount."""
+    _balance_row(account)
+    Balance.objects.filter(account=account).update(amount=F("amount") - event.amount)
+    LedgerEntry.objects.create(
+        account=account,
+        kind=LedgerEntry.Kind.CREDIT,
+        amount=-event.amount,
+        reason=f"{event.listing.unique_name} credit: {event.reason}"[:255],
+        billing_event=event,
+    )
 
 
 def charge_invocations(invocations):
@@ -169,20 +191,38 @@ def charge_result_minutes(result, version):
 class UsageRefused(MarketplaceError):
     """A usage report answered as the Marketplace API's error table says."""
 
-    def __init__(self, message, *, status, level="warning", code=None):
-        super().__init__(message, status=status, code=code or {400: 20001, 403: 20403, 404: 20404}.get(status, 20500))
+    def __init__(self, message, *, status, level="warning", code=None, param=None):
+        super().__init__(
+            message,
+            status=status,
+            param=param,
+            code=code or {400: 20001, 403: 20403, 404: 20404, 409: 20409}.get(status, 20500),
+        )
         self.level = level
 
 
 REPORTABLE_STATES = (Listing.State.MARKETING_PREVIEW, Listing.State.PRIVATE_BETA, Listing.State.ACTIVE)
+# The idempotency token's documented length: a longer one is refused, never cut.
+TOKEN_MAX_LENGTH = 100
+QUANTITY_PLACES = 6
+QUANTITY_TEXT = re.compile(r"-?[0-9]{1,30}(\.[0-9]{1,30})?")
+REASON_MAX_LENGTH = 255
 
 
 def report_usage(*, publisher, installation_sid, items, token=""):
     """The publisher reports usage of its billable items on a customer's installation.
 
-    `items` is the parsed `billable_items` list; `token` identifies the report, so sending
-    it again (or twice at once) bills each item once.
+    Billed by the installation's pinned version: its pricing model, items and prices. A
+    negative quantity is a credit (with a `reason`), up to what this publisher billed this
+    installation in the open month. `token` keys the request: the same request again answers
+    what the first did; a different one under the same token is a 409.
     """
+    if len(token) > TOKEN_MAX_LENGTH or not token.isprintable():
+        raise UsageRefused(
+            f"The I-Twilio-Idempotency-Token header must be at most {TOKEN_MAX_LENGTH} printable characters",
+            status=400,
+            param="I-Twilio-Idempotency-Token",
+        )
     installation = (
         InstalledAddOn.objects.select_related("listing", "version", "account").filter(sid=installation_sid).first()
     )
@@ -191,68 +231,237 @@ def report_usage(*, publisher, installation_sid, items, token=""):
     listing = installation.listing
     if listing.publisher_id != publisher.id:
         raise UsageRefused("The account making the request is not the add-on's publisher", status=403)
-    if listing.pricing_type != "manual":
+    pricing = installation.version.pricing
+    if pricing.get("model") != "manual":
         raise UsageRefused("The add-on is not set up to accept manual usage reporting", status=403)
     if listing.state not in REPORTABLE_STATES:
         raise UsageRefused(
             "The add-on is not in the Marketing Preview, Private Beta or Active state", status=403
         )
-    quantities = [_quantity(item, index) for index, item in enumerate(items)]
-    prices = _item_prices(installation)
-    known = {item.sid: item for item in BillableItem.objects.filter(listing=listing)}
-    report = token or timezone.now().strftime("%Y%m%dT%H%M%S.%f")
-    submitted = []
+    lines = _usage_lines(items)
+    digest = hashlib.sha256(
+        # 2, 2.0 and "2" are the same quantity, so the same request
+        json.dumps([installation.sid, [[sid, format(q.normalize(), "f"), why] for sid, q, why in lines]]).encode()
+    ).hexdigest()
+    if token:
+        replayed = _replayed(publisher, token, digest)
+        if replayed is not None:
+            return replayed
+    pinned = _pinned_items(installation)
+    limits = _item_limits(pricing)
     try:
         with transaction.atomic():
-            for item, quantity in zip(items, quantities):
-                billable_item = known.get(item.get("sid"))
-                if billable_item is None or billable_item.name not in prices:
-                    submitted.append(False)
-                    continue
-                charge(
-                    key=f"usage:{installation.sid}:{report}:{billable_item.sid}",
-                    kind=BillingEvent.Kind.MANUAL,
-                    account=installation.account,
-                    listing=listing,
-                    installation=installation,
-                    billable_item=billable_item,
-                    quantity=quantity,
-                    price=prices[billable_item.name],
-                    reference=report[:64],
-                )
-                submitted.append(True)
+            if token:
+                try:
+                    with transaction.atomic():
+                        report = UsageReport.objects.create(publisher=publisher, token=token, digest=digest)
+                except IntegrityError:  # the same token at the same moment: answer as it did
+                    report = None
+                if report is None:
+                    return _replayed(publisher, token, digest, wait=True)
+            body, charged = _bill_report(installation, lines, pinned, limits, token or uuid.uuid4().hex)
+            if token:
+                report.response = body
+                report.save(update_fields=["response"])
+            balance = balance_of(installation.account)
     except (IntegrityError, InvalidOperation) as error:
         raise UsageRefused(f"A billing event could not be generated: {error.__class__.__name__}", status=500, level="error")
-    total = sum((q for q, ok in zip(quantities, submitted) if ok), Decimal("0"))
-    return {
-        "total_submitted": float(total),
-        "billable_items": [
-            {"sid": item.get("sid"), "quantity": float(quantity), "submitted": ok}
-            for item, quantity, ok in zip(items, quantities, submitted)
-        ],
-    }
+    if charged > 0 and balance < 0 <= balance + charged:
+        _alert_below_zero(installation, balance)
+    return _answer(body)
 
 
-def _quantity(item, index):
-    if not isinstance(item, dict) or not isinstance(item.get("sid"), str):
-        raise UsageRefused(f"billable_items[{index}] must be an object with a string sid and a quantity", status=400)
-    value = item.get("quantity")
+def _usage_lines(items):
+    """(sid, quantity, reason) per item, every item checked before anything is billed."""
+    lines, seen = [], set()
+    for index, item in enumerate(items):
+        name = f"billable_items[{index}]"
+        if not isinstance(item, dict) or not isinstance(item.get("sid"), str) or len(item["sid"]) > 64:
+            raise UsageRefused(f"{name} must be an object with a string sid and a quantity", status=400, param=name)
+        if item["sid"] in seen:
+            raise UsageRefused(
+                f"{name}.sid {item['sid']} appears more than once: report each billable item once per request",
+                status=400,
+                param=f"{name}.sid",
+            )
+        seen.add(item["sid"])
+        quantity = _quantity(item.get("quantity"), f"{name}.quantity")
+        reason = item.get("reason")
+        if quantity < 0:
+            if not isinstance(reason, str) or not reason.strip() or len(reason) > REASON_MAX_LENGTH:
+                raise UsageRefused(
+                    f"{name}.reason: a negative quantity is a credit and needs a reason "
+                    f"(a string of 1 to {REASON_MAX_LENGTH} characters)",
+                    status=400,
+                    param=f"{name}.reason",
+                )
+            reason = reason.strip()
+        else:
+            reason = ""
+        lines.append((item["sid"], quantity, reason))
+    return lines
+
+
+def _quantity(value, name):
+    """A nonzero decimal with at most six places: JSON numbers arrive as Decimal or int."""
     if value is None or value == "" or isinstance(value, bool):
-        raise UsageRefused(f"billable_items[{index}].quantity is null or empty", status=400)
-    try:
-        quantity = Decimal(str(value))
-    except InvalidOperation:
-        raise UsageRefused(f"billable_items[{index}].quantity is not a number", status=400)
-    if not quantity.is_finite() or quantity <= 0:
-        raise UsageRefused(f"billable_items[{index}].quantity must be greater than 0", status=400)
+        raise UsageRefused(f"{name} is null or empty", status=400, param=name)
+    if isinstance(value, (int, Decimal)):
+        quantity = Decimal(value)
+    elif isinstance(value, str) and QUANTITY_TEXT.fullmatch(value):
+        quantity = Decimal(value)
+    else:
+        raise UsageRefused(f"{name} is not a decimal number", status=400, param=name)
+    if not quantity.is_finite():
+        raise UsageRefused(f"{name} is not a finite decimal number", status=400, param=name)
+    if quantity == 0:
+        raise UsageRefused(f"{name} is 0: report a quantity greater than 0 (or a negative credit)", status=400, param=name)
+    if quantity.normalize().as_tuple().exponent < -QUANTITY_PLACES:
+        raise UsageRefused(f"{name} has more than {QUANTITY_PLACES} decimal places", status=400, param=name)
     return quantity
 
 
-def _item_prices(installation):
-    """Item prices of the installation's pinned version, then of the current one."""
-    prices = dict(installation.listing.latest_version.pricing.get("billable_items", {}))
-    prices.update(installation.version.pricing.get("billable_items", {}))
-    return {name: Decimal(price) for name, price in prices.items()}
+def _pinned_items(installation):
+    """The installation's pinned version's items and prices, by BI SID: a newer version's
+    items and prices reach it only through an upgrade the customer accepts."""
+    prices = installation.version.pricing.get("billable_items", {})
+    return {
+        item.sid: (item, Decimal(prices[item.name]))
+        for item in BillableItem.objects.filter(listing=installation.listing, name__in=list(prices))
+    }
+
+
+def _item_limits(pricing):
+    """Per item: (most per report, most per installation a day). The manifest may lower
+    the staff settings' caps, never raise them."""
+    report_cap = Decimal(str(settings.USAGE_MAX_QUANTITY_PER_REPORT))
+    day_cap = Decimal(str(settings.USAGE_MAX_QUANTITY_PER_DAY))
+    limits = {}
+    for name, declared in pricing.get("item_limits", {}).items():
+        limits[name] = (
+            min(report_cap, Decimal(declared.get("max_per_report", report_cap))),
+            min(day_cap, Decimal(declared.get("max_per_day", day_cap))),
+        )
+    return lambda name: limits.get(name, (report_cap, day_cap))
+
+
+def _bill_report(installation, lines, pinned, limits, report):
+    """Charges and credits of one report, in the caller's transaction; a refusal of any
+    item (over a cap, a credit over what was billed) leaves nothing written."""
+    # One report on an installation at a time, so caps and credit limits are not raced.
+    InstalledAddOn.objects.select_for_update().filter(pk=installation.pk).first()
+    listing = installation.listing
+    start_of_month, _ = month_bounds(timezone.now().date())
+    start_of_day = timezone.make_aware(datetime.combine(timezone.now().date(), time.min))
+    billed = None  # what this publisher billed this installation this month, net of credits
+    answers, charged = [], Decimal("0")
+    for index, (sid, quantity, reason) in enumerate(lines):
+        found = pinned.get(sid)
+        if found is None:
+            answers.append((sid, quantity, False))
+            continue
+        item, price = found
+        per_report, per_day = limits(item.name)
+        name = f"billable_items[{index}]"
+        if abs(quantity) > per_report:
+            raise UsageRefused(
+                f"{name}.quantity for {sid} ({item.name}) is over the cap of {per_report} per report",
+                status=400,
+                param=f"{name}.quantity",
+            )
+        if quantity > 0:
+            today = BillingEvent.objects.filter(
+                installation=installation, billable_item=item, kind=BillingEvent.Kind.MANUAL, date_created__gte=start_of_day
+            ).aggregate(q=Sum("quantity"))["q"] or Decimal("0")
+            if today + quantity > per_day:
+                raise UsageRefused(
+                    f"{name}.quantity for {sid} ({item.name}) would take today's usage on this installation "
+                    f"over the cap of {per_day} a day ({today} reported so far)",
+                    status=400,
+                    param=f"{name}.quantity",
+                )
+        else:
+            if money(quantity * price) == 0:  # a credit of nothing is no credit: refused, not a 500
+                raise UsageRefused(
+                    f"{name}.quantity for {sid} ({item.name}) is a credit that rounds to 0 USD",
+                    status=400,
+                    param=f"{name}.quantity",
+                )
+            if billed is None:
+                billed = BillingEvent.objects.filter(
+                    installation=installation, publisher_id=listing.publisher_id, date_created__gte=start_of_month
+                ).aggregate(a=Sum("amount"))["a"] or Decimal("0")
+            if money(-quantity * price) > billed:
+                raise UsageRefused(
+                    f"{name}.quantity for {sid} ({item.name}) is a credit of {money(-quantity * price)} USD, more than "
+                    f"the {money(billed)} USD billed on this installation this month and not yet credited",
+                    status=400,
+                    param=f"{name}.quantity",
+                )
+        event = charge(
+            key=f"usage:{installation.sid}:{report}:{item.sid}",
+            kind=BillingEvent.Kind.MANUAL if quantity > 0 else BillingEvent.Kind.CREDIT,
+            account=installation.account,
+            listing=listing,
+            installation=installation,
+            billable_item=item,
+            quantity=quantity,
+            price=price,
+            reference=report,
+            reason=reason,
+        )
+        if event is not None:
+            if billed is not None:
+                billed += event.amount
+            if event.amount > 0:
+                charged += event.amount
+        answers.append((sid, quantity, event is not None))
+    total = sum((quantity for _, quantity, ok in answers if ok), Decimal("0"))
+    body = {
+        "total_submitted": str(total),
+        "billable_items": [{"sid": sid, "quantity": str(quantity), "submitted": ok} for sid, quantity, ok in answers],
+    }
+    return body, charged
+
+
+def _replayed(publisher, token, digest, wait=False):
+    """The stored answer to this token's request; a 409 if the token was used for another."""
+    report = UsageReport.objects.filter(publisher=publisher, token=token).first()
+    if report is None:
+        if wait:  # its first use failed and was rolled back meanwhile: let the client retry
+            raise UsageRefused("A report with this idempotency token is in progress: retry", status=409)
+        return None
+    if report.digest != digest:
+        raise UsageRefused(
+            "The I-Twilio-Idempotency-Token was already used for a different usage report "
+            "(another installation, items or quantities): use a new token for a new report",
+            status=409,
+            param="I-Twilio-Idempotency-Token",
+        )
+    return _answer(report.response)
+
+
+def _answer(body):
+    """The stored (string) figures as Decimal: rendered as exact JSON numbers."""
+    return {
+        "total_submitted": Decimal(body["total_submitted"]),
+        "billable_items": [{**item, "quantity": Decimal(item["quantity"])} for item in body["billable_items"]],
+    }
+
+
+def _alert_below_zero(installation, balance):
+    """Manual usage may take a balance below zero: tell the customer, whose priced
+    add-ons stop (61032) until it is topped up."""
+    Notification.objects.create(
+        account=installation.account,
+        log_level=Notification.Level.WARNING,
+        error_code=61036,
+        resource_sid=installation.sid,
+        message=(
+            f"Usage reported by {installation.listing.unique_name} took your balance below zero "
+            f"({format_money(balance)} USD): priced add-ons are stopped (61032) until you top it up"
+        ),
+    )
 
 
 # --- statements ---------------------------------------------------------------------------
@@ -312,9 +521,71 @@ def close_statement(*, publisher, period):
     return statement
 
 
+def invoice_figures(account, period):
+    """A customer's month: per add-on charges, credits and total, aggregated in the database."""
+    start, end = month_bounds(period)
+    events = BillingEvent.objects.filter(account=account, date_created__gte=start, date_created__lte=end)
+    rows = list(
+        events.values("listing__unique_name", "publisher__sid")
+        .annotate(
+            events=Count("id"),
+            charges=Sum("amount", filter=Q(amount__gt=0), default=Decimal("0")),
+            credits=Sum("amount", filter=Q(amount__lt=0), default=Decimal("0")),
+        )
+        .order_by("listing__unique_name")
+    )
+    charges = money(sum((row["charges"] for row in rows), Decimal("0")))
+    credits = money(sum((row["credits"] for row in rows), Decimal("0")))
+    return {
+        "events": sum(row["events"] for row in rows),
+        "charges": charges,
+        "credits": credits,
+        "total": charges + credits,
+        "lines": [
+            {
+                "listing": row["listing__unique_name"],
+                "publisher": row["publisher__sid"],
+                "events": row["events"],
+                "charges": str(money(row["charges"])),
+                "credits": str(money(row["credits"])),
+                "total": str(money(row["charges"]) + money(row["credits"])),
+            }
+            for row in rows
+        ],
+    }
+
+
+@transaction.atomic
+def close_invoice(*, account, period):
+    """Write the customer's month and close it; closing twice changes nothing."""
+    period = period.replace(day=1)
+    existing = Invoice.objects.select_for_update().filter(account=account, period=period).first()
+    if existing is not None and existing.status == Invoice.Status.CLOSED:
+        return existing
+    invoice, _ = Invoice.objects.update_or_create(
+        account=account,
+        period=period,
+        defaults={**invoice_figures(account, period), "status": Invoice.Status.CLOSED, "date_closed": timezone.now()},
+    )
+    return invoice
+
+
+def _last_month(today):
+    today = today or timezone.now().date()
+    return (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+
+
 def close_last_month(today=None):
     """The monthly schedule's work: close every publisher's previous month."""
-    today = today or timezone.now().date()
-    last_month = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+    last_month = _last_month(today)
     publishers = Account.objects.filter(is_publisher=True)
     return [close_statement(publisher=publisher, period=last_month) for publisher in publishers]
+
+
+def close_last_months_invoices(today=None):
+    """The same schedule's other half: the invoice of every customer billed last month."""
+    last_month = _last_month(today)
+    start, end = month_bounds(last_month)
+    billed = BillingEvent.objects.filter(date_created__gte=start, date_created__lte=end).values("account_id")
+    customers = Account.objects.filter(id__in=billed).order_by("id")
+    return [close_invoice(account=customer, period=last_month) for customer in customers]

@@ -4,4 +4,6 @@ from billing import services
 
 
 def close_last_month():
-    return [str(statement) for statement in services.close_last_month()]
+    """Publishers' statements and customers' invoices, closed on the 1st for the month before."""
+    closed = services.close_last_month() + services.close_last_months_invoices()
+    return [str(document) for document in closed]

@@ -4,6 +4,8 @@ from collections import OrderedDict
 from datetime import timedelta
 from decimal import Decimal
 
+from billing.money import format_money
+
 PALETTE = ["#d62d3b", "#1f4fd1", "#1f7a4d", "#a15c07", "#7b3fc4", "#0f7f8c", "#5f6b7a"]
 
 
@@ -15,7 +17,7 @@ def stacked_bars(rows, *, start, end, value="amount", width=760, height=220):
     cells = {}
     for row in rows:
         cells[(row["day"], row["series"])] = Decimal(row[value])
-        totals[row["day"]] = totals.get(row["day"], Decimal(0)) + Decimal(row[value])
+        totals[row["day"]] = totals.get(row["day"], Decimal(0)) + max(Decimal(row[value]), Decimal(0))
     peak = max(totals.values(), default=Decimal(0)) or Decimal(1)
     left, bottom, top = 72, 24, 10
     plot_w, plot_h = width - left - 10, height - bottom - top
@@ -26,17 +28,18 @@ def stacked_bars(rows, *, start, end, value="amount", width=760, height=220):
         x = left + index * (plot_w / max(len(days), 1)) + 1
         for number, name in enumerate(series):
             amount = cells.get((day, name), Decimal(0))
-            if not amount:
+            if amount <= 0:  # nothing, or a day a publisher's credit outweighed: no bar
                 continue
-            h = float(amount / peak) * plot_h
+            h = amount / peak * plot_h  # Decimal all the way: pixels, printed to 0.1
             y -= h
             colour = PALETTE[number % len(PALETTE)]
             bars.append(
                 f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar_w:.1f}" height="{h:.1f}" fill="{colour}">'
-                f"<title>{day} {name}: {amount}</title></rect>"
+                f"<title>{day} {name}: {format_money(amount, 'amount')} USD</title></rect>"
             )
+    peak_label = format_money(peak, "amount")
     labels = [
-        f'<text x="{left - 6}" y="{top + 8}" text-anchor="end">{peak.normalize()}</text>',
+        f'<text x="{left - 6}" y="{top + 8}" text-anchor="end">{peak_label}</text>',
         f'<text x="{left - 6}" y="{top + plot_h}" text-anchor="end">0</text>',
         f'<text x="{left}" y="{height - 6}">{days[0]}</text>' if days else "",
         f'<text x="{width - 10}" y="{height - 6}" text-anchor="end">{days[-1]}</text>' if days else "",

@@ -26,7 +26,8 @@ from recordings import services as recording_services
 from recordings.downloads import payload_download_url
 from billing import selectors as billing_selectors
 from billing import services as billing_services
-from billing.models import BillingEvent, LedgerEntry, Statement
+from billing.models import BillingEvent, Invoice, LedgerEntry, Statement
+from billing.money import format_money
 from addons import sla
 from addons.manifest import load_manifest
 from addons.services import import_listing
@@ -156,7 +157,16 @@ def usage(request, account):
         return _csv(
             f"usage-{account.sid}-{start}-{end}.csv",
             ["date", "add_on", "events", "usage", "amount_usd"],
-            ([d["day"], d["listing__unique_name"], d["count"], d["usage"], d["amount"]] for d in days),
+            (
+                [
+                    d["day"],
+                    d["listing__unique_name"],
+                    d["count"],
+                    format_money(d["usage"], "quantity"),
+                    format_money(d["amount"], "amount"),
+                ]
+                for d in days
+            ),
         )
     chart, legend = stacked_bars(
         [{"day": d["day"], "series": d["listing__unique_name"], "amount": d["amount"]} for d in days], start=start, end=end
@@ -181,7 +191,9 @@ def statements(request, account):
     current = billing_services.statement_figures(account, today.replace(day=1))
     closed = Statement.objects.filter(publisher=account).order_by("-period")
     manual = (
-        BillingEvent.objects.filter(publisher=account, kind=BillingEvent.Kind.MANUAL)
+        BillingEvent.objects.filter(
+            publisher=account, kind__in=[BillingEvent.Kind.MANUAL, BillingEvent.Kind.CREDIT]
+        )
         .select_related("listing", "billable_item", "account")
         .order_by("-id")[:50]
     )
@@ -200,14 +212,72 @@ def statement_csv(request, account, period):
         figures = {name: getattr(statement, name) for name in ("events", "gross", "fee_percent", "fee", "net", "lines")}
     else:
         figures = billing_services.statement_figures(account, month)
-    rows = [[line["listing"], line["kind"], line["events"], line["quantity"], line["gross"]] for line in figures["lines"]]
+    rows = [
+        [
+            line["listing"],
+            line["kind"],
+            line["events"],
+            format_money(line["quantity"], "quantity"),
+            format_money(line["gross"], "amount"),
+        ]
+        for line in figures["lines"]
+    ]
     rows += [
         [],
-        ["gross", "", figures["events"], "", figures["gross"]],
-        [f"fee ({figures['fee_percent']} %)", "", "", "", figures["fee"]],
-        ["net", "", "", "", figures["net"]],
+        ["gross", "", figures["events"], "", format_money(figures["gross"])],
+        [f"fee ({figures['fee_percent']} %)", "", "", "", format_money(figures["fee"])],
+        ["net", "", "", "", format_money(figures["net"])],
     ]
     return _csv(f"statement-{account.sid}-{period}.csv", ["listing", "kind", "events", "quantity", "gross_usd"], rows)
+
+
+@with_account
+def invoices(request, account):
+    today = timezone.now().date()
+    current = billing_services.invoice_figures(account, today.replace(day=1))
+    closed = Invoice.objects.filter(account=account).order_by("-period")
+    context = {"current": current, "month": today.replace(day=1), "closed": closed}
+    return render(request, "console/invoices.html", context)
+
+
+@with_account
+def invoice_csv(request, account, period):
+    try:
+        month = date.fromisoformat(f"{period}-01")
+    except ValueError:
+        raise Http404("No such month")
+    invoice = Invoice.objects.filter(account=account, period=month).first()
+    if invoice is not None:  # closed: exactly as it was closed
+        figures = {name: getattr(invoice, name) for name in ("events", "charges", "credits", "total", "lines")}
+    else:
+        figures = billing_services.invoice_figures(account, month)
+    rows = [
+        [
+            line["listing"],
+            line["publisher"],
+            line["events"],
+            format_money(line["charges"], "amount"),
+            format_money(line["credits"], "amount"),
+            format_money(line["total"], "amount"),
+        ]
+        for line in figures["lines"]
+    ]
+    rows += [
+        [],
+        [
+            "total",
+            "",
+            figures["events"],
+            format_money(figures["charges"]),
+            format_money(figures["credits"]),
+            format_money(figures["total"]),
+        ],
+    ]
+    return _csv(
+        f"invoice-{account.sid}-{period}.csv",
+        ["add_on", "publisher", "events", "charges_usd", "credits_usd", "total_usd"],
+        rows,
+    )
 
 
 def _csv(filename, header, rows):

@@ -342,6 +342,10 @@ NOTIFY_BACKOFF_S = [float(s) for s in os.environ.get("NOTIFY_BACKOFF_S", "1,4,16
 
 # The platform's transaction fee on publishers' gross earnings, in percent.
 MARKETPLACE_FEE_PERCENT = os.environ.get("MARKETPLACE_FEE_PERCENT", "20")
+# Caps on manual usage, per billable item: in one report, and on one installation in a UTC
+# day. A billable item's manifest may set lower ones (max_per_report, max_per_day).
+USAGE_MAX_QUANTITY_PER_REPORT = os.environ.get("USAGE_MAX_QUANTITY_PER_REPORT", "100000")
+USAGE_MAX_QUANTITY_PER_DAY = os.environ.get("USAGE_MAX_QUANTITY_PER_DAY", "1000000")
 
 # Outbound safety: publishers' and customers' URLs may reach private, loopback or metadata
 # addresses only when this is on (development and tests, where everything is on loopback).

@@ -10,6 +10,7 @@ larger than `max_bytes`, deeper than `max_depth`, or carries any of those. No Dj
 """
 
 import json
+from decimal import Decimal
 
 MAX_DEPTH = 32
 
@@ -20,12 +21,19 @@ class UntrustedJSON(ValueError):
         self.kind = kind  # "not_json", "too_large", "too_deep" or "unstorable"
 
 
-def loads(data, *, max_depth=MAX_DEPTH, max_bytes=None):
-    """The parsed document, or UntrustedJSON saying why not."""
+def loads(data, *, max_depth=MAX_DEPTH, max_bytes=None, decimals=False):
+    """The parsed document, or UntrustedJSON saying why not.
+
+    With `decimals`, every number (NaN and Infinity too) is a Decimal, for bodies that carry
+    money or quantities: no float ever, and the caller's range check names the parameter."""
     if max_bytes is not None and len(data) > max_bytes:
         raise UntrustedJSON(f"larger than {max_bytes} bytes", kind="too_large")
+    if decimals:
+        numbers = {"parse_float": Decimal, "parse_int": Decimal, "parse_constant": Decimal}
+    else:
+        numbers = {"parse_float": _finite_float, "parse_constant": _refuse_constant}
     try:
-        document = json.loads(data, parse_constant=_refuse_constant, parse_float=_finite_float)
+        document = json.loads(data, **numbers)
     except RecursionError:
         raise UntrustedJSON(f"nested deeper than {max_depth} levels", kind="too_deep") from None
     except UntrustedJSON:

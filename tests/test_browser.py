@@ -470,14 +470,14 @@ def test_publisher_sla_statements_and_test_console(page, shot, publisher, custom
     expect(current.locator(".figures > div", has_text="Platform fee").locator(".value")).to_have_text("0.50 USD")
     expect(current.locator(".figures > div", has_text="Net").locator(".value")).to_have_text("2.00 USD")
     closed = page.locator("tbody tr", has_text=f"{last_month:%B %Y}")
-    expect(closed).to_contain_text("10.000000")
-    expect(closed.locator("strong")).to_have_text("8.000000")
+    expect(closed).to_contain_text("10.00")
+    expect(closed.locator("strong")).to_have_text("8.00")
     shot(page, "3-statements")
     with page.expect_download() as download_info:
         closed.get_by_role("link", name="CSV").click()
     download = download_info.value
     assert download.suggested_filename == f"statement-{publisher.sid}-{last_month:%Y-%m}.csv"
-    assert "net,,,,8.000000" in open(download.path()).read()
+    assert "net,,,,8.00" in open(download.path()).read()
 
     # Test console: a bad input first, then a real signed call to the loopback publisher.
     page.get_by_role("link", name="My listings").click()

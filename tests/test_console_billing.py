@@ -29,7 +29,7 @@ def test_usage_page_shows_balance_chart_and_csv(customer, listing):
     charge(customer, listing, "0.25", "a")
     charge(customer, listing, "0.50", "b", when=timezone.now() - timezone.timedelta(days=2))
     page = console.get("/console/usage/").content.decode()
-    assert "99.2500" in page  # 100 of credit less 0.75
+    assert "99.25 USD" in page  # 100 of credit less 0.75: balances in cents
     assert "<svg" in page and "<rect" in page and "caller_insight" in page
     assert "marketplace-caller_insight" in page
     reply = console.get("/console/usage/?format=csv")
@@ -50,10 +50,10 @@ def test_statements_page_and_csv_for_a_closed_month(publisher, customer, listing
     services.close_statement(publisher=publisher, period=date(2026, 10, 1))
     console = console_client(publisher, "pub")
     page = console.get("/console/publisher/statements/").content.decode()
-    assert "October 2026" in page and "8.000000" in page
+    assert "October 2026" in page and "8.00" in page and "8.000000" not in page
     rows = list(csv.reader(io.StringIO(console.get("/console/publisher/statements/2026-10.csv").content.decode())))
-    assert rows[1] == ["caller_insight", "per_use", "1", "1.000000", "10.000000"]
-    assert rows[-3:] == [["gross", "", "1", "", "10.000000"], ["fee (20.00 %)", "", "", "", "2.000000"], ["net", "", "", "", "8.000000"]]
+    assert rows[1] == ["caller_insight", "per_use", "1", "1", "10.00"]
+    assert rows[-3:] == [["gross", "", "1", "", "10.00"], ["fee (20.00 %)", "", "", "", "2.00"], ["net", "", "", "", "8.00"]]
 
 
 def test_statements_are_for_publishers(customer):

@@ -57,7 +57,11 @@ def import_listing(*, manifest, publisher, state=None) -> ListingVersion:
         response_validation_schema=data["response_validation_schema"],
         endpoint=credentials.seal_endpoint(data["endpoint"]),
         # The version's prices are a snapshot: items keep their SIDs, prices may change.
-        pricing={**data["pricing"], "billable_items": {i["name"]: i["price"] for i in data["billable_items"]}},
+        pricing={
+            **data["pricing"],
+            "billable_items": {i["name"]: i["price"] for i in data["billable_items"]},
+            **_item_limits(data["billable_items"]),
+        },
         runtime_fields=data["runtime_fields"],
         manifest=credentials.seal_manifest(manifest),
     )
@@ -65,6 +69,16 @@ def import_listing(*, manifest, publisher, state=None) -> ListingVersion:
     listing.latest_version = version
     listing.save(update_fields=["latest_version", "date_updated"])
     return version
+
+
+def _item_limits(items):
+    """The caps a manifest declares on its billable items, kept with the version's prices."""
+    limits = {
+        item["name"]: {key: item[key] for key in ("max_per_report", "max_per_day") if key in item}
+        for item in items
+        if "max_per_report" in item or "max_per_day" in item
+    }
+    return {"item_limits": limits} if limits else {}
 
 
 def _check_endpoint(url):

@@ -14,8 +14,16 @@ from marketplace.sids import normalize_sid
 USAGE_TOKEN_HEADERS = ("HTTP_I_TWILIO_IDEMPOTENCY_TOKEN", "HTTP_IDEMPOTENCY_KEY")
 
 
+class DecimalJSONParser(JSONParser):
+    """JSON with its numbers read as Decimal, never float: 12.355 stays 12.355, 1e-7 and a
+    5,000-digit integer are seen as what they are, and NaN or Infinity reach the quantity
+    check, which names the parameter. Depth and size limits as for every JSON body."""
+
+    decimals = True
+
+
 class InstalledAddOnUsage(PublisherAPIView):
-    parser_classes = [JSONParser]
+    parser_classes = [DecimalJSONParser]
 
     def post(self, request, installation_sid):
         try:
@@ -24,7 +32,7 @@ class InstalledAddOnUsage(PublisherAPIView):
             if sid is None:
                 raise services.UsageRefused(f"No add-on is installed with the SID {installation_sid}", status=404)
             token = next((request.META[h] for h in USAGE_TOKEN_HEADERS if request.META.get(h)), "")
-            body = services.report_usage(publisher=self.account, installation_sid=sid, items=items, token=token[:100])
+            body = services.report_usage(publisher=self.account, installation_sid=sid, items=items, token=token)
         except services.UsageRefused as refusal:
             level = Notification.Level.ERROR if refusal.level == "error" else Notification.Level.WARNING
             notify(
