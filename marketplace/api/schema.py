@@ -351,7 +351,7 @@ def query(name, schema, description, **kwargs):
 
 PAGING = (
     query("PageSize", {"type": "integer", "minimum": 1, "maximum": 1000}, "Resources per page: 50 unless given."),
-    query("Page", {"type": "integer", "minimum": 0}, "The page index, client state only; above 0 needs PageToken."),
+    query("Page", {"type": "integer", "minimum": 0}, "The page index: client state with PageToken; without it, page N starts after N × PageSize rows."),
     query("PageToken", {"type": "string"}, "The opaque token from `next_page_url` / `previous_page_url`."),
 )
 ACCOUNT_SID = path_sid("account_sid", "AC", "account: your own (the one that authenticates)")
