@@ -224,3 +224,21 @@ def test_the_error_example_is_what_the_import_answers():
     with pytest.raises(InvalidManifest) as caught:
         validate_manifest(manifest)
     assert caught.value.as_body() == printed
+
+
+def test_the_sample_recording_is_what_its_script_makes(tmp_path):
+    sample = ROOT / "docs" / "samples" / "call.wav"
+    sys.path.insert(0, str(sample.parent))
+    try:
+        import make_call_wav
+    finally:
+        sys.path.remove(str(sample.parent))
+    make_call_wav.write(tmp_path / "call.wav")
+    assert (tmp_path / "call.wav").read_bytes() == sample.read_bytes()
+    assert sample.stat().st_size <= 200 * 1024
+
+    from publishers import voice_insights
+
+    result = voice_insights.analyse(voice_insights.decode_wav(sample.read_bytes(), max_ms=60_000))
+    assert [d["digit"] for d in result["dtmf"]] == ["1", "5", "9", "#"] and result["duration_ms"] == 4200
+    assert [s["kind"] for s in result["segments"]][:3] == ["silence", "speech", "silence"]
