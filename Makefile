@@ -2,34 +2,45 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+# `make run` installs only what running needs (requirements.txt); `make test` adds the test
+# tools (requirements-dev.txt).
+STAMP := $(VENV)/.installed-run
+DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test test-postgres bench install clean
+.PHONY: run test test-postgres bench install install-dev clean
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet -r requirements.txt
 	touch $(STAMP)
+
+$(DEV_STAMP): $(STAMP) requirements-dev.txt
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $(DEV_STAMP)
 
 install: $(STAMP)
 
+install-dev: $(DEV_STAMP)
+
+# Ctrl-C stops everything; the worker first finishes the tasks it is running (Procfile,
+# deploy/worker_session.py), within a grace longer than Q_TIMEOUT (deploy/honcho_start.py).
 run: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py demo_data
-	$(BIN)/honcho start -f Procfile
+	$(BIN)/python deploy/honcho_start.py -f Procfile
 
-test: $(STAMP)
+test: $(DEV_STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Benchmarks against a real gunicorn server and a throw-away SQLite database; writes
 # bench/RESULTS.md. Never part of `make test`.
-bench: $(STAMP)
+bench: $(DEV_STAMP)
 	$(BIN)/python bench/run.py
 
 # The same suite on PostgreSQL with Redis as broker and cache (both must be running).
-test-postgres: $(STAMP)
+test-postgres: $(DEV_STAMP)
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} \
 	REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/15} \
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

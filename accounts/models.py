@@ -122,3 +122,18 @@ class IncomingPhoneNumber(models.Model):
 
     def __str__(self):
         return self.phone_number
+
+
+class Referral(models.Model):
+    """A referral conversion (`POST /v1/ReferralConversion`): a partner (publisher) account
+    reports that an account it referred converted. An account converts for one referrer."""
+
+    referrer = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="referrals")
+    referred = models.OneToOneField(Account, on_delete=models.CASCADE, related_name="referred_by")
+    date_created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["referrer", "id"], name="referral_referrer_id")]
+
+    def __str__(self):
+        return f"{self.referred.sid} referred by {self.referrer.sid}"

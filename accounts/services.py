@@ -6,9 +6,17 @@ from datetime import timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accounts.models import Account, ApiKey, IncomingPhoneNumber, Membership, hash_secret, new_auth_token
+from accounts.models import (
+    Account,
+    ApiKey,
+    IncomingPhoneNumber,
+    Membership,
+    Referral,
+    hash_secret,
+    new_auth_token,
+)
 from accounts.selectors import ensure_may_act
-from marketplace.errors import Conflict, InvalidParameter
+from marketplace.errors import Conflict, InvalidParameter, MarketplaceError, NotFound
 
 
 @transaction.atomic
@@ -81,3 +89,26 @@ def update_phone_number(*, phone_number, **fields) -> IncomingPhoneNumber:
 @transaction.atomic
 def delete_phone_number(*, phone_number) -> None:
     phone_number.delete()
+
+
+@transaction.atomic
+def convert_referral(*, referrer, referred_sid) -> Referral:
+    """Record that `referrer` (a publisher) referred the account `referred_sid`, which converted.
+    Reporting the same conversion again returns it; an account converts for one referrer only."""
+    if not referrer.is_publisher:
+        raise MarketplaceError(
+            "Only publisher (partner) accounts report referral conversions", code=20403, status=403
+        )
+    referred = Account.objects.filter(sid=referred_sid).first()
+    if referred is None:
+        raise NotFound(f"No account has the SID {referred_sid}")
+    if referred.pk == referrer.pk:
+        raise InvalidParameter("An account cannot refer itself", param="referral_account_sid")
+    if not referred.is_active:
+        raise InvalidParameter(f"Account {referred_sid} is not active", param="referral_account_sid")
+    referral, created = Referral.objects.select_for_update().get_or_create(
+        referred=referred, defaults={"referrer": referrer}
+    )
+    if not created and referral.referrer_id != referrer.pk:
+        raise Conflict(f"Account {referred_sid} already converted for another referrer")
+    return referral

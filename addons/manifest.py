@@ -387,6 +387,15 @@ def _audio_problems(endpoint, audio_params):
         yield ("endpoint", "params"), (
             "format 'raw' sends {{audio_data}} as the body: add a param whose value is {{audio_data}}"
         )
+    audio_field = endpoint.get("audio_field")
+    if format_ == "multipart" and audio_field in endpoint["params"]:
+        path = ("endpoint", "params", audio_field)
+        # A template merely containing {{audio_data}} has its own problem already.
+        if path not in audio_params and AUDIO_DATA not in endpoint["params"][audio_field]:
+            yield path, (
+                f"param {audio_field!r} is the audio part (audio_field): leave it out, "
+                "or give it the value {{audio_data}}"
+            )
     for index, path in enumerate(audio_params):
         if format_ not in AUDIO_FORMATS:
             yield path, f"{{{{audio_data}}}} needs format 'raw' or 'multipart', not {format_!r}"

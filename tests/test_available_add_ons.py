@@ -138,10 +138,22 @@ class TestPagination:
         reply = api.get("/v1/AvailableAddOns", {"PageToken": tampered})
         assert reply.status_code == 400
 
-    def test_page_without_token_is_400(self, api, listings):
-        reply = api.get("/v1/AvailableAddOns", {"Page": 2})
-        assert reply.status_code == 400
-        assert "Page" in reply.json()["message"]
+    def test_page_without_token_counts_pages_like_twilio(self, api, listings):
+        """`Page` alone is a page index: Page 1 is what following next_page_url once gives."""
+        followed = api.get("/v1/AvailableAddOns", {"PageSize": 3}).json()["meta"]["next_page_url"]
+        by_token = api.get(followed.split("8000", 1)[1]).json()
+        by_index = api.get("/v1/AvailableAddOns", {"PageSize": 3, "Page": 1}).json()
+        assert sids_of(by_index) == sids_of(by_token) == listings[3:6]
+        assert by_index["meta"]["page"] == 1 and "PageToken=PT" in by_index["meta"]["next_page_url"]
+        assert "PageToken=PT" in by_index["meta"]["previous_page_url"]
+        last = api.get("/v1/AvailableAddOns", {"PageSize": 3, "Page": 2}).json()
+        assert sids_of(last) == listings[6:] and last["meta"]["next_page_url"] is None
+        assert sids_of(api.get(by_index["meta"]["previous_page_url"].split("8000", 1)[1]).json()) == listings[:3]
+
+    @pytest.mark.parametrize("page", [3, 10**12])
+    def test_page_past_the_end_is_empty(self, api, listings, page):
+        body = api.get("/v1/AvailableAddOns", {"PageSize": 3, "Page": page}).json()
+        assert body["available_add_ons"] == [] and body["meta"]["next_page_url"] is None
 
 
 def sids_of(body):

@@ -59,6 +59,7 @@ IMPLEMENTED = {
     "POST /v1/Listings",
     "GET /v1/Listing/{Sid}",
     "POST /v1/Listing/{Sid}",
+    "POST /v1/ReferralConversion",
 }
 
 
@@ -197,6 +198,9 @@ def test_every_implemented_operation_conforms_on_success_and_error(
     as_publisher.post(f"/v1/Listing/{shell}", {"Pricing": '{"body": "Free"}'})
     as_publisher.post(f"/v1/Listing/{shell}", {"Pricing": '{"body": "Free"}'})  # 304
     as_publisher.post(f"/v1/Listing/{shell}", {"Policies": "[]"})
+
+    as_publisher.post_json("/v1/ReferralConversion", {"referral_account_sid": customer.sid})
+    as_publisher.post_json("/v1/ReferralConversion", {"referral_account_sid": "not a sid"})
 
     assert {key for key, outcome in seen if outcome == "ok"} == IMPLEMENTED
     assert {key for key, outcome in seen if outcome == "error"} == IMPLEMENTED

@@ -885,7 +885,8 @@ def test_manifest_matches_the_service():
     assert (endpoint["method"], endpoint["format"]) == (route.method, "multipart")
     assert endpoint["audio_field"] == route.audio_field == voice_insights.AUDIO_FIELD
     assert endpoint["params"][route.callback_param] == "{{callback_url}}"
-    assert endpoint["params"][route.audio_field] == "{{audio_data}}"
+    # The docs' form: audio_field alone names the audio part, no param repeats {{audio_data}}.
+    assert route.audio_field not in endpoint["params"]
     assert (endpoint["timeout_ms"], endpoint["retries"], endpoint["ttl_ms"]) == (10000, 2, 60000)
     assert manifest["response_validation_schema"]["required"] == ["duration_ms", "segments"]
 

@@ -245,7 +245,7 @@ class World:
         if path in ("/healthz", "/readyz") or path.startswith("/downloads/"):
             return {}
         publishers = ("/v1/Listing", "/sandbox/v1/Listings/", "/callbacks/")
-        if path.startswith(publishers) or path.endswith("/Usage"):
+        if path.startswith(publishers) or path.endswith("/Usage") or path == "/v1/ReferralConversion":
             return basic(self.publisher)
         return basic(self.customer)
 
@@ -270,6 +270,7 @@ class World:
                 }
             ],
             "POST /v1/Listings": lambda: [{"body": {"ModuleInfo": '{"name": "Shell"}'}}],
+            "POST /v1/ReferralConversion": lambda: [{"body": {"referral_account_sid": self.customer.sid}}] * 2,
             "POST /v1/Listing/{sid}": lambda: [{"body": {"Pricing": '{"body": "Free"}'}}] * 2,  # 200, then 304
             "POST /sandbox/v1/Listings/{listing_sid}/TestInvocations": lambda: [{"body": {"Configuration": config}}],
             "GET /v1/PhoneNumbers/{phone_number}": lambda: [

@@ -25,11 +25,14 @@ def phone_number_fields(data):
 
 class IncomingPhoneNumberList(Account2010APIView):
     def get(self, request, account_sid):
-        numbers = selectors.phone_numbers(self.account)
-        if (number := params.string(request.query_params, "PhoneNumber")) is not None:
-            numbers = numbers.filter(phone_number=number)
-        if (name := params.string(request.query_params, "FriendlyName")) is not None:
-            numbers = numbers.filter(friendly_name=name)
+        query = request.query_params
+        params.boolean(query, "Beta")  # every number here is old to the platform: both values list all
+        numbers = selectors.phone_numbers_matching(
+            self.account,
+            phone_number=params.string(query, "PhoneNumber", max_length=40),
+            friendly_name=params.string(query, "FriendlyName"),
+            origin=params.choice(query, "Origin", ("twilio", "hosted")),
+        )
         return Response(
             v2010_list(
                 request,

@@ -4,6 +4,7 @@ import phonenumbers
 from rest_framework.response import Response
 
 from addons import selectors
+from addons.carrier import carrier_of
 from addons.invocation import engine
 from marketplace.api import params
 from marketplace.api.formats import absolute_url
@@ -11,6 +12,7 @@ from marketplace.api.views import AccountAPIView
 from marketplace.errors import InvalidParameter, NotFound
 
 ADD_ONS_DATA_PREFIX = "AddOns."
+LOOKUP_TYPES = {"carrier", "caller-name"}
 
 
 class PhoneNumberLookup(AccountAPIView):
@@ -19,12 +21,16 @@ class PhoneNumberLookup(AccountAPIView):
         number = _parse_number(phone_number, params.string(query, "CountryCode"))
         e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
         names = list(dict.fromkeys(query.getlist("AddOns")))
+        types = set(query.getlist("Type"))
+        if not types <= LOOKUP_TYPES:
+            raise InvalidParameter("Parameter 'Type' must be carrier or caller-name", param="Type")
         body = {
             "caller_name": None,
             "country_code": phonenumbers.region_code_for_number(number),
             "phone_number": e164,
             "national_format": phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL),
-            "carrier": None,
+            # caller-name stays null: no offline data names a number's owner (see the README).
+            "carrier": carrier_of(number) if "carrier" in types else None,
             "add_ons": None,
             "url": absolute_url(f"/v1/PhoneNumbers/{e164}"),
         }

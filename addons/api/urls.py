@@ -1,6 +1,7 @@
 from django.urls import path
 
 from addons.api import alerts, listings, lookups, publishers, sandbox, views
+from accounts.api.referrals import ReferralConversion
 from billing.api.views import InstalledAddOnUsage
 
 urlpatterns = [
@@ -16,6 +17,7 @@ urlpatterns = [
         views.InstalledAddOnExtensionDetail.as_view(),
     ),
     path("v1/InstalledAddOns/<str:installation_sid>/Usage", InstalledAddOnUsage.as_view()),
+    path("v1/ReferralConversion", ReferralConversion.as_view()),
     path("v1/Listings", listings.ListingList.as_view()),
     path("v1/Listing/<str:sid>", listings.ListingDetail.as_view()),
     path("v1/PhoneNumbers/<str:phone_number>", lookups.PhoneNumberLookup.as_view()),

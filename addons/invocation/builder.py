@@ -103,6 +103,8 @@ def build_request(target, values, *, now):
     elif request_format == "raw":
         # The audio is the body; every other parameter rides in the (signed) query string.
         query.extend(p for p in params if p.value is not AUDIO)
+    elif request_format == "multipart":
+        body_params.extend(_with_audio_part(params, endpoint["audio_field"]))
     else:
         body_params.extend(params)
     # Credentials are sealed at rest; opened here, for this request only.
@@ -152,6 +154,15 @@ def build_request(target, values, *, now):
         request, endpoint, query, body_params, signing, request_format, values, _boundary(target)
     )
     return request
+
+
+def _with_audio_part(params, audio_field):
+    """The multipart params with the audio in the part named `audio_field`: that member alone
+    sends it; a param of the same name (its value can only be `{{audio_data}}`) is that part."""
+    audio = Param(audio_field, AUDIO)
+    if any(p.name == audio_field for p in params):
+        return [audio if p.name == audio_field else p for p in params]
+    return [*params, audio]
 
 
 def _render(template, values, *, native):

@@ -167,7 +167,7 @@ def invoke(*, account, planned, integration_point, inputs, runtime=None, resourc
         results[index] = _result(item, target, verdict)
 
     for row in rows:
-        _log(row, integration_point)
+        _log(row, integration_point, account)
     saved = records.record_invocations(account=account, integration_point=integration_point, pending=rows)
     by_sid = {row.sid: row for row in saved}
     for result in results:
@@ -257,7 +257,7 @@ def _exchange_of(future, deadline, target):
         return transport.Exchange(failure="invalid_request", detail="an internal error", attempts=1)
 
 
-def _log(pending, integration_point):
+def _log(pending, integration_point, account):
     exchange = pending.exchange
     logger.log(
         logging.INFO if pending.verdict.successful else logging.WARNING,
@@ -266,7 +266,11 @@ def _log(pending, integration_point):
         integration_point,
         pending.verdict.outcome.name,
         f" in {exchange.latency_ms} ms, {exchange.attempts} attempt(s)" if exchange else "",
-        extra={"request_sid": pending.target.request_sid, "account_sid": pending.target.installation_sid},
+        extra={
+            "request_sid": pending.target.request_sid,
+            "account_sid": account.sid,
+            "installation_sid": pending.target.installation_sid,
+        },
     )
 
 

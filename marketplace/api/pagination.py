@@ -1,8 +1,10 @@
 """List pages for both API generations, on a keyset cursor.
 
 `PageToken` is an opaque, signed cursor naming the row a page starts after (or, going back,
-before), so a deep page costs one indexed range scan, exactly like the first. `Page` is only
-echoed back as client state, as Twilio documents it.
+before), so a deep page costs one indexed range scan, exactly like the first. With a token,
+`Page` is only echoed back as client state, as Twilio documents it; without one (a client
+counting pages itself, as Twilio's own pages allow) `Page` N starts after N × PageSize rows,
+and the links it returns carry tokens again.
 """
 
 from dataclasses import dataclass
@@ -54,9 +56,7 @@ def page_of(request, queryset):
     if token:
         direction, key = read_token(token)
     elif number > 0:
-        raise InvalidParameter(
-            "Parameter 'Page' above 0 needs the 'PageToken' given in next_page_url", param="Page"
-        )
+        direction, key = "n", _key_before(queryset, number * size)
     else:
         direction, key = "n", None
 
@@ -75,6 +75,19 @@ def page_of(request, queryset):
     next_token = make_token("n", rows[-1].id) if rows and has_more_after else None
     previous_token = make_token("p", rows[0].id) if rows and has_more_before and number > 0 else None
     return Page(rows, number, size, next_token, previous_token)
+
+
+def _key_before(queryset, offset):
+    """The id a page starting `offset` rows in follows (one index scan over ids); past the
+    end, a key nothing follows."""
+    if offset > MAX_OFFSET:
+        return _PAST_THE_END
+    ids = queryset.order_by("id").values_list("id", flat=True)[offset - 1 : offset]
+    return next(iter(ids), _PAST_THE_END)
+
+
+MAX_OFFSET = 2**31
+_PAST_THE_END = 2**62
 
 
 def _page_path(request, path, page, number, token):
@@ -138,7 +151,9 @@ def list_page(request, items, *, key, path, cursor):
     number = params.integer(query, "Page", minimum=0, default=0)
     token = params.string(query, "PageToken")
     after = read_token(token)[1] if token else None
-    remaining = [item for item in items if after is None or cursor(item) > after]
+    # Without a token, Page N skips N pages, as page_of does.
+    skipped = items if token else items[number * size :]
+    remaining = [item for item in skipped if after is None or cursor(item) > after]
     rows = remaining[:size]
     page = Page(rows, number, size, make_token("n", cursor(rows[-1])) if len(remaining) > size else None, None)
     start = number * size

@@ -1,5 +1,7 @@
 """Reading Twilio-style PascalCase parameters, with errors that name the parameter."""
 
+import datetime
+
 import phonenumbers
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
@@ -146,3 +148,22 @@ def integer(data, name, *, minimum=None, maximum=None, default=None):
     if (minimum is not None and number < minimum) or (maximum is not None and number > maximum):
         raise InvalidParameter(f"Parameter '{name}' must be between {minimum} and {maximum}", param=name)
     return number
+
+
+def date_or_datetime(data, name):
+    """A Twilio date filter: `YYYY-MM-DD` (a whole UTC day) or an ISO 8601 date-time as the SDK
+    sends it (`2026-01-02T03:04:05Z`). Returns (value, is_whole_day) or (None, False)."""
+    value = string(data, name)
+    if value is None:
+        return None, False
+    try:
+        if len(value) == 10:
+            return datetime.date.fromisoformat(value), True
+        moment = datetime.datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidParameter(
+            f"Parameter '{name}' must be a date (YYYY-MM-DD) or an ISO 8601 date-time", param=name
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.UTC)
+    return moment, False

@@ -64,6 +64,7 @@ TWILIO_RESOURCES = (
     "marketplace.v1.installed_add_on",
     "marketplace.v1.installed_add_on.installed_add_on_extension",
     "marketplace.v1.module_data_management",
+    "marketplace.v1.referral_conversion",
     "lookups.v1.phone_number",
     "api.v2010.account.incoming_phone_number",
     "api.v2010.account.incoming_phone_number.incoming_phone_number_assigned_add_on",
@@ -355,10 +356,20 @@ def query(name, schema, description, **kwargs):
 
 PAGING = (
     query("PageSize", {"type": "integer", "minimum": 1, "maximum": 1000}, "Resources per page: 50 unless given."),
-    query("Page", {"type": "integer", "minimum": 0}, "The page index, client state only; above 0 needs PageToken."),
+    query("Page", {"type": "integer", "minimum": 0}, "The page index: client state with PageToken; without it, page N starts after N × PageSize rows."),
     query("PageToken", {"type": "string"}, "The opaque token from `next_page_url` / `previous_page_url`."),
 )
 ACCOUNT_SID = path_sid("account_sid", "AC", "account: your own (the one that authenticates)")
+_CREATED = {"type": "string", "format": "date-time"}
+RECORDING_FILTERS = (
+    query("DateCreated", _CREATED, "Created on this UTC day (`YYYY-MM-DD`, or the day of a date-time)."),
+    query("DateCreated<", _CREATED, "Created on or before this day (`YYYY-MM-DD`) or date-time."),
+    query("DateCreated>", _CREATED, "Created on or after this day (`YYYY-MM-DD`) or date-time."),
+    query("CallSid", {"type": "string", "pattern": "^CA[0-9a-fA-F]{32}$"}, "Recordings of this call: none "
+          "here, uploads are of no call."),
+    query("ConferenceSid", {"type": "string", "pattern": "^CF[0-9a-fA-F]{32}$"}, "Recordings of this "
+          "conference: none here."),
+)
 
 
 def v1_page(key, item):
@@ -443,6 +454,7 @@ AVAILABLE_EXT = "marketplace.v1.available_add_on.available_add_on_extension"
 INSTALLED = "marketplace.v1.installed_add_on"
 INSTALLED_EXT = "marketplace.v1.installed_add_on.installed_add_on_extension"
 MODULE = "marketplace.v1.module_data_management"
+REFERRAL = "marketplace.v1.referral_conversion"
 LOOKUP = "lookups.v1.phone_number"
 NUMBER = "api.v2010.account.incoming_phone_number"
 ASSIGNED = f"{NUMBER}.incoming_phone_number_assigned_add_on"
@@ -568,6 +580,21 @@ OPERATIONS = {
         description="JSON, not form-encoded. 403 when the caller is not the add-on's publisher, the add-on "
         "is not priced `manual`, or not in a reportable state.",
     ),
+    ("accounts.api.referrals.ReferralConversion", "POST"): Operation(
+        "CreateReferralConversion", "Report that an account you referred converted.", PUBLISHERS,
+        {200: resource("Recorded (or already recorded for you): the converted account.", REFERRAL)},
+        body={
+            JSON: {
+                "type": "object",
+                "required": ["referral_account_sid"],
+                "properties": {"referral_account_sid": {**sid_schema("AC"), "description": "The account you referred."}},
+            }
+        },
+        body_required=True, errors=(400, 404, 409, 415),
+        description="JSON, as the official SDKs send it. 403 (20403) when the caller is not a publisher; 404 for an "
+        "unknown account; 409 when the account already converted for another referrer; 400 for your own account or "
+        "one that is not active.",
+    ),
     ("addons.api.listings.ListingList", "GET"): Operation(
         "ListModuleData", "Your own listings' catalog content.", PUBLISHERS,
         {
@@ -640,6 +667,12 @@ OPERATIONS = {
                 "CountryCode", {"type": "string", "minLength": 2, "maxLength": 2}, "ISO 3166-1 alpha-2; US by default."
             ),
             query(
+                "Type", {"type": "array", "items": {"type": "string", "enum": ["carrier", "caller-name"]}},
+                "`carrier`: the operator the number's range was allocated to and its line type (mobile, landline, "
+                "voip), from the phonenumbers library's data; `caller-name` is accepted and stays null (no owner data).",
+                style="form", explode=True,
+            ),
+            query(
                 "AddOns", {"type": "array", "items": {"type": "string"}},
                 "Unique names of installed add-ons to run; repeat the parameter for several.",
                 style="form", explode=True,
@@ -704,8 +737,12 @@ OPERATIONS = {
         {200: ("A page of numbers.", v2010_page("incoming_phone_numbers", _ref(NUMBER)))},
         parameters=(
             ACCOUNT_SID,
-            query("PhoneNumber", {"type": "string"}, "Only this number (exact)."),
+            query("PhoneNumber", {"type": "string", "maxLength": 40}, "Numbers containing this fragment: digits, "
+                  "`*` for any one digit, a leading `+` anchors it at the start."),
             query("FriendlyName", {"type": "string"}, "Only numbers with this friendly name (exact)."),
+            query("Origin", {"type": "string", "enum": ["twilio", "hosted"]}, "Every number here is `hosted` "
+                  "(registered by you); `twilio` lists none."),
+            query("Beta", {"type": "boolean"}, "Accepted; no number here is new to the platform, so both list all."),
             *PAGING,
         ),
         errors=(400, 404),
@@ -800,7 +837,7 @@ OPERATIONS = {
     ("recordings.api.views.RecordingList", "GET"): Operation(
         "ListRecording", "Your recordings.", API_2010,
         {200: ("A page of recordings.", v2010_page("recordings", _ref(RECORDING)))},
-        parameters=(ACCOUNT_SID, *PAGING), errors=(400, 404),
+        parameters=(ACCOUNT_SID, *RECORDING_FILTERS, *PAGING), errors=(400, 404),
     ),
     ("recordings.api.views.RecordingDetail", "GET"): Operation(
         "FetchRecording", "One recording.", API_2010, {200: resource("The recording.", RECORDING)},

@@ -4,6 +4,7 @@ from django.http import FileResponse
 from rest_framework import status
 from rest_framework.response import Response
 
+from marketplace.api import params
 from marketplace.api.pagination import v2010_list
 from marketplace.api.views import Account2010APIView, AccountAPIView
 from recordings import selectors, services
@@ -26,10 +27,18 @@ class RecordingView(Account2010APIView):
 
 class RecordingList(RecordingView):
     def get(self, request, account_sid):
+        query = request.query_params
         return Response(
             v2010_list(
                 request,
-                selectors.recordings(self.account),
+                selectors.filtered_recordings(
+                    self.account,
+                    created_on=params.date_or_datetime(query, "DateCreated"),
+                    created_before=params.date_or_datetime(query, "DateCreated<"),
+                    created_after=params.date_or_datetime(query, "DateCreated>"),
+                    call_sid=params.sid(query, "CallSid", "CA"),
+                    conference_sid=params.sid(query, "ConferenceSid", "CF"),
+                ),
                 key="recordings",
                 path=f"/2010-04-01/Accounts/{self.account.sid}/Recordings.json",
                 render=serializers.recording,

@@ -1,0 +1,27 @@
+"""POST /v1/ReferralConversion (Marketplace v1): a partner reports a referred account's conversion."""
+
+from rest_framework.parsers import JSONParser
+from rest_framework.response import Response
+
+from accounts import services
+from marketplace.api.views import PublisherAPIView
+from marketplace.errors import InvalidParameter
+from marketplace.sids import normalize_sid
+
+FIELD = "referral_account_sid"
+
+
+class ReferralConversion(PublisherAPIView):
+    # JSON, as the official description and SDKs send it.
+    parser_classes = [JSONParser]
+
+    def post(self, request):
+        data = request.data
+        value = data.get(FIELD) if isinstance(data, dict) else None
+        sid = normalize_sid(value, "AC") if isinstance(value, str) else None
+        if sid is None:
+            raise InvalidParameter(
+                f"The body must be a JSON object whose {FIELD} is an account SID (AC and 32 hex digits)", param=FIELD
+            )
+        referral = services.convert_referral(referrer=self.account, referred_sid=sid)
+        return Response({"converted_account_sid": referral.referred.sid})
