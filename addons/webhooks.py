@@ -44,12 +44,8 @@ def send_signed(*, account, url, method, params):
     if exchange.failure == "forbidden_destination":
         return {**outcome, "error": "the URL reaches a private or internal address: not called", "code": REFUSED_DESTINATION}
     if exchange.failure == "timeout":
-        return {
-            **outcome,
-            "status_code": exchange.status,
-            "error": f"no complete answer within {settings.WEBHOOK_TIMEOUT_S:g} s: cut off",
-            "code": DEADLINE_PASSED,
-        }
+        # Even with its status line in: an answer that never finished is no answer.
+        return {**outcome, "error": f"no complete answer within {settings.WEBHOOK_TIMEOUT_S:g} s: cut off", "code": DEADLINE_PASSED}
     if exchange.failure is not None:
         return {**outcome, "error": exchange.detail or exchange.failure}
     return {
