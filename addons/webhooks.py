@@ -12,13 +12,9 @@ import requests
 from django.conf import settings
 from twilio.request_validator import RequestValidator
 
-from addons.invocation import transport
+from addons.invocation import outcomes, transport
 
 RESPONSE_PREVIEW = 2000
-
-# Codes a failed delivery carries (docs/errors.md), by the transport's failure.
-REFUSED_DESTINATION = 61040
-DEADLINE_PASSED = 61041
 
 
 def send_signed(*, account, url, method, params):
@@ -42,10 +38,10 @@ def send_signed(*, account, url, method, params):
         call, size_limit=RESPONSE_PREVIEW, deadline=time.monotonic() + settings.WEBHOOK_TIMEOUT_S, cut_at_limit=True
     )
     if exchange.failure == "forbidden_destination":
-        return {**outcome, "error": "the URL reaches a private or internal address: not called", "code": REFUSED_DESTINATION}
+        return {**outcome, "error": "the URL reaches a private or internal address: not called", "code": outcomes.WEBHOOK_REFUSED.code}
     if exchange.failure == "timeout":
         # Even with its status line in: an answer that never finished is no answer.
-        return {**outcome, "error": f"no complete answer within {settings.WEBHOOK_TIMEOUT_S:g} s: cut off", "code": DEADLINE_PASSED}
+        return {**outcome, "error": f"no complete answer within {settings.WEBHOOK_TIMEOUT_S:g} s: cut off", "code": outcomes.WEBHOOK_TIMEOUT.code}
     if exchange.failure is not None:
         return {**outcome, "error": exchange.detail or exchange.failure}
     return {

@@ -26,7 +26,7 @@ from marketplace.outbound import forbidden
 from recordings import services as recording_services
 from recordings.models import AddOnResult
 from tests.conftest import make_manifest
-from tests.cluster import wait_for
+from tests.cluster import qcluster, wait_for  # noqa: F401 (fixture)
 from tests.dripping import DrippingServer
 from tests.recording_helpers import recording_manifest, wav_bytes
 from tests.test_console_invocations import console_client
@@ -400,3 +400,71 @@ def test_a_url_needing_percent_encoding_is_signed_as_the_receiver_sees_it(api, c
     params = dict(parse_qsl(body, keep_blank_values=True)) if command == "POST" else {}
     assert command == method and "%7Bx%7D" in path and "%C3%BC" in path
     assert RequestValidator(customer.auth_token).validate(received, params, signature)
+
+
+class CallingBackPublisher:
+    """An asynchronous add-on: accepts with 202, then posts its result to the callback URL."""
+
+    def __init__(self, publisher):
+        self.publisher = publisher
+
+    def handle(self, request):
+        url = request.form["callback_url"]
+        threading.Thread(target=self.call_back, args=(url,), daemon=True).start()
+        from werkzeug import Response
+
+        return Response(status=202)
+
+    def call_back(self, url):
+        requests.post(url, json={"transcript": "x"}, auth=(self.publisher.sid, self.publisher.auth_token), timeout=10)
+
+
+def test_a_dripping_callback_url_does_not_make_another_customers_recording_miss_its_deadline(
+    live_server, qcluster, customer, other_customer, publisher, make_listing, httpserver, dripping, settings, monkeypatch
+):
+    # One worker for everyone. Before the fix, each notification to the dripping URL held it
+    # until the task timeout (8 s here), so five of them pushed the bystander past its deadline.
+    monkeypatch.setenv("WEBHOOK_TIMEOUT_S", "1")
+    monkeypatch.setenv("CIRCUIT_FAILURES", "1000000")  # both add-ons share a loopback host here
+    settings.RESULT_DEADLINE_FLOOR_S = 20
+    httpserver.expect_request("/fail").respond_with_data("", status=400)
+    httpserver.expect_request("/analyse").respond_with_handler(CallingBackPublisher(publisher).handle)
+    told = []
+    httpserver.expect_request("/told").respond_with_handler(lambda r: told.append(r.form["Status"]) or _json({}))
+    for account, path, callback_url in [
+        (customer, "/fail", dripping.url("/told")),
+        (other_customer, "/analyse", httpserver.url_for("/told")),
+    ]:
+        listing = make_listing(**{**recording_manifest(httpserver.url_for(path)), "unique_name": path[1:]})
+        requests.post(
+            f"{live_server.url}/v1/InstalledAddOns",
+            data={
+                "AvailableAddOnSid": listing.sid,
+                "AcceptTermsOfService": "true",
+                "Configuration": json.dumps({"callback_url": callback_url}),
+            },
+            auth=(account.sid, account.auth_token),
+            timeout=10,
+        ).raise_for_status()
+
+    def upload_as(account):
+        reply = requests.post(
+            f"{live_server.url}/sandbox/v1/Recordings",
+            files={"Audio": ("call.wav", wav_bytes(1))},
+            auth=(account.sid, account.auth_token),
+            timeout=10,
+        )
+        assert reply.status_code == 201, reply.text
+        return reply.json()["sid"]
+
+    for _ in range(5):
+        upload_as(customer)
+    bystander = upload_as(other_customer)
+    qcluster()
+    result = wait_for(
+        lambda: AddOnResult.objects.filter(recording__sid=bystander, customer_notification="delivered").first(), timeout=40
+    )
+    assert (result.status, told) == ("completed", ["completed"]), (result.error_code, result.error_message)
+    attacked = AddOnResult.objects.filter(account=customer)
+    assert all(r.status == "failed" and r.error_code != 61020 for r in attacked)
+    assert len(dripping.requests) >= 1 and all(r.customer_notification == "pending" for r in attacked)
