@@ -37,10 +37,16 @@ def slot(scope, subject, *, limit, lease_s):
 
 def _take(base, limit, lease_s):
     """(key, token) of the slot taken, None when the store is unreachable, False when full."""
-    take = _take_in_cache if _cache_is_shared_memory() else _take_in_database
+    keys = [f"{base}:{i}" for i in range(limit)]
+    in_cache = _cache_is_shared_memory()
+    take = _take_in_cache if in_cache else _take_in_database
     try:
-        for i in range(limit):
-            key = f"{base}:{i}"
+        if not in_cache:
+            # One read first: a full account (the case under attack) costs no write at all,
+            # so a flood of refused requests does not queue on the database's write lock.
+            held = set(RateCounter.objects.filter(key__in=keys, expires__gt=timezone.now()).values_list("key", flat=True))
+            keys = [key for key in keys if key not in held]
+        for key in keys:
             token = take(key, lease_s)
             if token is not None:
                 return key, token
