@@ -468,3 +468,65 @@ def test_a_dripping_callback_url_does_not_make_another_customers_recording_miss_
     attacked = AddOnResult.objects.filter(account=customer)
     assert all(r.status == "failed" and r.error_code != 61020 for r in attacked)
     assert len(dripping.requests) >= 1 and all(r.customer_notification == "pending" for r in attacked)
+
+
+def _self_signed(tmp_path, name):
+    """A certificate for `name` that nobody trusts: enough to see what the client asks for."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    (tmp_path / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "key.pem").write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return tmp_path / "cert.pem", tmp_path / "key.pem"
+
+
+def test_tls_asks_for_the_name_and_verifies_it_though_the_socket_goes_to_the_checked_address(
+    api, installed_at, resolver, tmp_path
+):
+    import ssl
+
+    cert, key = _self_signed(tmp_path, "publisher.example")
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    asked = []
+    context.sni_callback = lambda sock, server_name, ctx: asked.append(server_name)
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(10)
+
+    def serve_one():
+        try:
+            conn, _ = listener.accept()
+            with context.wrap_socket(conn, server_side=True) as tls:
+                tls.recv(1)
+        except (OSError, ssl.SSLError):
+            pass  # the client refused our certificate: the point
+
+    server = threading.Thread(target=serve_one, daemon=True)
+    server.start()
+    resolver["publisher.example"] = ["127.0.0.1"]
+    installed_at(f"https://publisher.example:{listener.getsockname()[1]}/x", unique_name="tls", retries=0)
+    result = api.get(f"/v1/PhoneNumbers/{TO}", {"AddOns": "tls"}).json()["add_ons"]["results"]["tls"]
+    server.join(timeout=10)
+    listener.close()
+    assert asked == ["publisher.example"]  # SNI carries the name, not the address connected to
+    assert result["status"] == "failed" and result["code"] == 61021  # and an untrusted certificate is refused

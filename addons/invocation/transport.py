@@ -312,8 +312,8 @@ def _caused_by(error, kind):
     pending, seen = [error], set()
     while pending:
         current = pending.pop()
-        if current is None or id(current) in seen:
-            continue
+        if not isinstance(current, BaseException) or id(current) in seen:
+            continue  # an ssl.SSLError's `reason` is a string, for one
         if isinstance(current, kind):
             return True
         seen.add(id(current))
