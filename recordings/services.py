@@ -38,6 +38,7 @@ INTEGRATION_POINT = "recordings"
 ACCEPTANCE_LIMIT = 64 * 1024  # an acceptance has no body; anything past this is not one
 CHUNK = 1024 * 1024
 OPEN = (AddOnResult.Status.QUEUED, AddOnResult.Status.PROCESSING)
+NOTIFY_DEFER_S = 5  # a notification waiting for its account's in-flight share tries again after this
 
 
 class CallbackRefused(MarketplaceError):
@@ -513,8 +514,6 @@ def notify_customer(*, result_sid):
     )
     return False
 
-
-NOTIFY_DEFER_S = 5
 
 
 def _take_notification(result_sid, lease_s):
