@@ -16,6 +16,7 @@ from accounts.models import (
     new_auth_token,
 )
 from accounts.selectors import ensure_may_act
+from marketplace import outbound
 from marketplace.errors import Conflict, InvalidParameter, MarketplaceError, NotFound
 
 
@@ -59,6 +60,15 @@ def add_member(*, account, user, role=Membership.Role.OWNER) -> Membership:
 
 
 _PHONE_FIELDS = ("friendly_name", "sms_url", "sms_method", "voice_url", "voice_method")
+_WEBHOOK_PARAMS = {"sms_url": "SmsUrl", "voice_url": "VoiceUrl"}
+
+
+def _check_webhooks(fields):
+    """The outbound policy for the number's webhooks, here so the API and the console (and
+    anything else that saves a number) apply the same check."""
+    for name, param in _WEBHOOK_PARAMS.items():
+        if fields.get(name):
+            outbound.check_url(fields[name], param=param)
 
 
 @transaction.atomic
@@ -67,6 +77,7 @@ def create_phone_number(*, account, phone_number, **fields) -> IncomingPhoneNumb
     ensure_may_act(account, refused="it cannot add phone numbers")
     values = {k: v for k, v in fields.items() if k in _PHONE_FIELDS and v is not None}
     values.setdefault("friendly_name", phone_number)
+    _check_webhooks(values)
     if IncomingPhoneNumber.objects.filter(phone_number=phone_number).exists():
         raise Conflict(f"Phone number {phone_number} is already registered", param="PhoneNumber")
     try:
@@ -79,6 +90,7 @@ def create_phone_number(*, account, phone_number, **fields) -> IncomingPhoneNumb
 @transaction.atomic
 def update_phone_number(*, phone_number, **fields) -> IncomingPhoneNumber:
     changed = [k for k, v in fields.items() if k in _PHONE_FIELDS and v is not None]
+    _check_webhooks({name: fields[name] for name in changed})
     for name in changed:
         setattr(phone_number, name, fields[name])
     if changed:

@@ -1,11 +1,22 @@
 """The inbound traffic sandbox: a message or call reaches a number, its add-ons run, and the
-customer's webhook gets Twilio's usual parameters plus `AddOns`, signed with their token."""
+customer's webhook gets Twilio's usual parameters plus `AddOns`, signed with their token.
+
+Delivered inline, within WEBHOOK_TIMEOUT_S for the whole exchange; an account has at most
+WEBHOOK_MAX_IN_FLIGHT sandbox requests in flight across every web process, past which the
+sandbox answers 429 (20429) before running anything: its own slow webhook cannot take more
+than that many of the web tier's threads.
+"""
 
 import json
+import math
+
+from django.conf import settings
 
 from addons import selectors, webhooks
 from addons.invocation import engine, outcomes
 from addons.services import invocations as records
+from marketplace import inflight
+from marketplace.errors import TooManyInFlight
 from marketplace.sids import new_sid
 
 KINDS = {
@@ -17,6 +28,20 @@ KINDS = {
 
 def receive(*, phone_number, kind, sender, body=None):
     """Run the add-ons for one inbound message or call and deliver the webhook."""
+    account = phone_number.account
+    # Held until the webhook is answered or cut; the lease outlives any request's own bounds.
+    lease_s = settings.WEBHOOK_TIMEOUT_S + 60
+    with inflight.slot("sandbox", account.sid, limit=settings.WEBHOOK_MAX_IN_FLIGHT, lease_s=lease_s) as held:
+        if not held:
+            raise TooManyInFlight(
+                f"This account already has {settings.WEBHOOK_MAX_IN_FLIGHT} inbound messages or calls in flight "
+                "(their webhooks have not answered yet); retry after Retry-After seconds",
+                retry_after=max(1, math.ceil(settings.WEBHOOK_TIMEOUT_S)),
+            )
+        return _receive(phone_number, kind, sender, body)
+
+
+def _receive(phone_number, kind, sender, body):
     integration_point, prefix, url_field, method_field = KINDS[kind]
     account = phone_number.account
     sid = new_sid(prefix)
@@ -76,4 +101,12 @@ def deliver(*, account, url, method, params, add_ons, resource_sid):
             message=f"{outcomes.WEBHOOK_GET.message}: {url} is called with GET, so AddOns is left out",
             resource_sid=resource_sid,
         )
-    return webhooks.send_signed(account=account, url=url, method=method, params=params)
+    outcome = webhooks.send_signed(account=account, url=url, method=method, params=params)
+    if outcome.get("code"):  # refused or cut at the deadline: the debugger says so too
+        records.notify(
+            account=account,
+            code=outcome["code"],
+            message=f"The webhook {url} was not delivered: {outcome['error']}",
+            resource_sid=resource_sid,
+        )
+    return outcome

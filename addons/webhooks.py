@@ -1,36 +1,52 @@
 """Calling the customer's own URLs (webhooks, result callbacks), signed as Twilio signs them:
-HMAC-SHA1 with the customer's auth token, so the SDK's RequestValidator checks them."""
+HMAC-SHA1 with the customer's auth token, so the SDK's RequestValidator checks them.
+
+Sent through the one outbound path (addons/invocation/transport.py): address policy before
+connecting, no redirects, and WEBHOOK_TIMEOUT_S for the whole exchange, so a customer's
+server dripping its answer holds our thread no longer than that.
+"""
+
+import time
 
 import requests
 from django.conf import settings
 from twilio.request_validator import RequestValidator
 
-# The publishers' sessions: keep-alive, no cookies or proxies, and the outbound address check.
-from addons.invocation.transport import session_for
+from addons.invocation import outcomes, transport
 
 RESPONSE_PREVIEW = 2000
 
 
 def send_signed(*, account, url, method, params):
     """POST the params as a form, or GET them in the query; the outcome as a dict."""
-    validator = RequestValidator(account.auth_token)
-    options = {"timeout": settings.WEBHOOK_TIMEOUT_S, "allow_redirects": False, "stream": True}
+    outcome = {"url": url, "method": method, "status_code": None}
     try:
+        # Signed over the URL exactly as it goes on the wire (percent-encoded, IDNA host):
+        # that is the URL the receiver sees and hands to its RequestValidator.
         if method == "POST":
-            headers = {"X-Twilio-Signature": validator.compute_signature(url, params)}
-            response = session_for(url).post(url, data=params, headers=headers, **options)
+            prepared = requests.Request("POST", url, data=params).prepare()
+            signature = RequestValidator(account.auth_token).compute_signature(prepared.url, params)
         else:
             prepared = requests.Request("GET", url, params=params).prepare()
-            headers = {"X-Twilio-Signature": validator.compute_signature(prepared.url, {})}
-            response = session_for(url).get(prepared.url, headers=headers, **options)
-    except requests.RequestException as error:
-        return {"url": url, "method": method, "status_code": None, "error": error.__class__.__name__}
-    with response:
-        preview = response.raw.read(RESPONSE_PREVIEW, decode_content=True).decode("utf-8", errors="replace")
+            signature = RequestValidator(account.auth_token).compute_signature(prepared.url, {})
+    except (requests.RequestException, ValueError) as error:
+        return {**outcome, "error": f"the URL cannot be called ({error.__class__.__name__})"}
+    call = transport.Call(
+        method=method, url=prepared.url, headers={**prepared.headers, "X-Twilio-Signature": signature}, body=prepared.body
+    )
+    exchange = transport.send(
+        call, size_limit=RESPONSE_PREVIEW, deadline=time.monotonic() + settings.WEBHOOK_TIMEOUT_S, cut_at_limit=True
+    )
+    if exchange.failure == "forbidden_destination":
+        return {**outcome, "error": "the URL reaches a private or internal address: not called", "code": outcomes.WEBHOOK_REFUSED.code}
+    if exchange.failure == "timeout":
+        # Even with its status line in: an answer that never finished is no answer.
+        return {**outcome, "error": f"no complete answer within {settings.WEBHOOK_TIMEOUT_S:g} s: cut off", "code": outcomes.WEBHOOK_TIMEOUT.code}
+    if exchange.failure is not None:
+        return {**outcome, "error": exchange.detail or exchange.failure}
     return {
-        "url": url,
-        "method": method,
-        "status_code": response.status_code,
-        "error": None if response.status_code < 400 else f"HTTP {response.status_code}",
-        "response_body": preview,
+        **outcome,
+        "status_code": exchange.status,
+        "error": None if exchange.status < 400 else f"HTTP {exchange.status}",
+        "response_body": exchange.body.decode("utf-8", errors="replace"),
     }

@@ -73,6 +73,17 @@ class InvalidManifest(MarketplaceError):
     status = 400
 
 
+class TooManyInFlight(MarketplaceError):
+    """The account already has as much work in flight at its own servers as it may hold."""
+
+    code = 20429
+    status = 429
+
+    def __init__(self, message, *, retry_after, **kwargs):
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
+
+
 class AuthenticationFailed(MarketplaceError):
     code = 20003
     status = 401

@@ -310,8 +310,12 @@ ADDON_RESPONSE_LIMITS = {
     "message_analysis": 64 * 1024,
     "recording_analysis": 100 * 1024 * 1024,
 }
-# Deliveries of inbound messages and calls to the customer's webhook.
-WEBHOOK_TIMEOUT_S = float(os.environ.get("WEBHOOK_TIMEOUT_S", "10"))
+# Calls to the customer's own URLs (sandbox webhooks, result notifications): the deadline for
+# the whole exchange (connect, send, headers, body), and how many sandbox requests and result
+# notifications one account may have in flight across all processes.
+WEBHOOK_TIMEOUT_S = float(os.environ.get("WEBHOOK_TIMEOUT_S", "5"))
+WEBHOOK_MAX_IN_FLIGHT = int(os.environ.get("WEBHOOK_MAX_IN_FLIGHT", "4"))
+NOTIFY_MAX_IN_FLIGHT = int(os.environ.get("NOTIFY_MAX_IN_FLIGHT", "1"))
 # The publisher guide's SLA for synchronous add-ons: average about 200 ms, p99 under 1500 ms.
 SLA_TARGET_MS = {"average": 200, "p99": 1500}
 

@@ -83,6 +83,10 @@ class AddOnResult(models.Model):
     customer_notification = models.CharField(
         max_length=16, choices=CustomerNotification.choices, default=CustomerNotification.NOT_YET, blank=True
     )
+    # Attempts made at the customer's callback_url; the next one is not before this (set to the
+    # attempt's lease while one runs). Retries are scheduled, never slept on in a worker.
+    notify_attempts = models.PositiveSmallIntegerField(default=0)
+    date_notify_due = models.DateTimeField(null=True, blank=True)
     date_created = models.DateTimeField(auto_now_add=True)
     date_updated = models.DateTimeField(auto_now=True)
 

@@ -1,15 +1,14 @@
-"""Telling the customer a result is ready (or failed), retried with backoff."""
+"""Telling the customer a result is ready (or failed): one attempt per task.
+
+An attempt is bounded by WEBHOOK_TIMEOUT_S for the whole exchange (the one outbound path);
+a failed one is retried later by a scheduled task, never by sleeping in the worker, so a
+customer's slow or dripping callback_url holds a worker for one short attempt at a time.
+"""
 
 import json
-import logging
-import time
-
-from django.conf import settings
 
 from addons import webhooks
 from marketplace.api.formats import absolute_url
-
-logger = logging.getLogger(__name__)
 
 
 def result_links(result):
@@ -31,15 +30,16 @@ def describe(result):
     }
 
 
-def deliver(result, url, method):
-    """True once the customer's URL answers 2xx; tries len(backoff) + 1 times."""
-    params = describe(result)
-    for attempt, pause in enumerate([*settings.NOTIFY_BACKOFF_S, None], start=1):
-        outcome = webhooks.send_signed(account=result.account, url=url, method=method, params=params)
-        if outcome["status_code"] is not None and 200 <= outcome["status_code"] < 300:
-            return True
-        logger.warning("result %s: callback attempt %d to %s failed: %s", result.sid, attempt, url, outcome["error"])
-        if pause is None or (outcome["status_code"] is not None and 400 <= outcome["status_code"] < 500 and outcome["status_code"] != 429):
-            return False
-        time.sleep(pause)
-    return False
+def attempt(result, url, method):
+    """One delivery: the webhook outcome (a dict, see addons.webhooks.send_signed)."""
+    return webhooks.send_signed(account=result.account, url=url, method=method, params=describe(result))
+
+
+def delivered(outcome):
+    return outcome["status_code"] is not None and 200 <= outcome["status_code"] < 300
+
+
+def worth_retrying(outcome):
+    """A 4xx other than 429 is the customer's answer, not a passing failure."""
+    status = outcome["status_code"]
+    return status is None or status == 429 or not 400 <= status < 500

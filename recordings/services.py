@@ -26,7 +26,7 @@ from addons.invocation.verdict import Verdict, judge
 from addons.models import InstalledAddOn, InstalledExtension
 from addons.services import invocations as records
 from billing import services as billing
-from marketplace import outages
+from marketplace import inflight, outages
 from marketplace.api.formats import absolute_url
 from marketplace.errors import InvalidParameter, MarketplaceError, NotFound
 from recordings import notify, queue
@@ -40,6 +40,7 @@ INTEGRATION_POINT = "recordings"
 ACCEPTANCE_LIMIT = 64 * 1024  # an acceptance has no body; anything past this is not one
 CHUNK = 1024 * 1024
 OPEN = (AddOnResult.Status.QUEUED, AddOnResult.Status.PROCESSING)
+NOTIFY_DEFER_S = 5  # a notification waiting for its account's in-flight share tries again after this
 
 
 class CallbackRefused(MarketplaceError):
@@ -483,8 +484,12 @@ def fail_overdue_results():
 
 
 def notify_customer(*, result_sid):
-    """Send the result's status and links to the installation's callback_url, if it has one.
-    True when delivered, False when every attempt failed, None when there was nothing to do."""
+    """One attempt to send the result's status and links to the installation's callback_url.
+
+    True when delivered, False when it will not be (every attempt failed, or the URL answered
+    4xx), None when there was nothing to do now: no callback_url, told already, the attempt not
+    due yet or taken by another worker, the account's NOTIFY_MAX_IN_FLIGHT reached (tried again
+    shortly), or a failed attempt whose retry is scheduled after NOTIFY_BACKOFF_S."""
     owed = AddOnResult.CustomerNotification
     result = (
         AddOnResult.objects.select_related("account", "installation", "recording", "listing")
@@ -506,27 +511,71 @@ def notify_customer(*, result_sid):
         )
         AddOnResult.objects.filter(sid=result_sid).update(customer_notification=owed.UNDELIVERABLE)
         return False
-    delivered = notify.deliver(result, url, result.installation.configuration.get("callback_method", "POST"))
-    if not delivered:
-        records.notify(
-            account=result.account,
-            code=61031,
-            message=f"The result {result.sid} could not be delivered to {url}",
-            resource_sid=result.sid,
+    lease_s = settings.WEBHOOK_TIMEOUT_S + 30
+    if not _take_notification(result_sid, lease_s):
+        return None
+    with inflight.slot("notify", result.account.sid, limit=settings.NOTIFY_MAX_IN_FLIGHT, lease_s=lease_s) as held:
+        if not held:
+            # The account's own callbacks already hold its share of the workers: later, not
+            # counted as an attempt, and this worker goes on to someone else's work.
+            _notify_again(result_sid, after_s=NOTIFY_DEFER_S, attempts=result.notify_attempts)
+            return None
+        outcome = notify.attempt(result, url, result.installation.configuration.get("callback_method", "POST"))
+    attempts = result.notify_attempts + 1
+    if notify.delivered(outcome):
+        AddOnResult.objects.filter(sid=result_sid).update(
+            customer_notification=owed.DELIVERED, notify_attempts=attempts, date_notify_due=None
         )
-    AddOnResult.objects.filter(sid=result_sid).update(
-        customer_notification=owed.DELIVERED if delivered else owed.UNDELIVERABLE
+        return True
+    logger.warning(
+        "result %s: callback attempt %d to %s failed: %s", result.sid, attempts, url, outcome["error"],
+        extra={"request_sid": result.sid},
+    )  # fmt: skip
+    pauses = settings.NOTIFY_BACKOFF_S
+    if notify.worth_retrying(outcome) and attempts <= len(pauses):
+        _notify_again(result_sid, after_s=pauses[attempts - 1], attempts=attempts)
+        return None
+    records.notify(
+        account=result.account,
+        code=61031,
+        message=f"The result {result.sid} could not be delivered to {url}: {outcome['error']}",
+        resource_sid=result.sid,
     )
-    return delivered
+    AddOnResult.objects.filter(sid=result_sid).update(
+        customer_notification=owed.UNDELIVERABLE, notify_attempts=attempts, date_notify_due=None
+    )
+    return False
+
+
+
+def _take_notification(result_sid, lease_s):
+    """One attempt at a time, and not before it is due: a conditional UPDATE, so a redelivered
+    task or the sweep never sends it twice at once. The lease runs out if the worker dies."""
+    now = timezone.now()
+    return bool(
+        AddOnResult.objects.filter(sid=result_sid, customer_notification=AddOnResult.CustomerNotification.PENDING)
+        .filter(Q(date_notify_due__isnull=True) | Q(date_notify_due__lte=now))
+        .update(date_notify_due=now + timedelta(seconds=lease_s))
+    )
+
+
+def _notify_again(result_sid, *, after_s, attempts):
+    """Due again in `after_s`: a task is scheduled for then (and the sweep finds it if lost)."""
+    AddOnResult.objects.filter(sid=result_sid).update(
+        notify_attempts=attempts, date_notify_due=timezone.now() + timedelta(seconds=after_s)
+    )
+    queue.enqueue_later("recordings.tasks.notify_customer", result_sid, after_s=after_s)
 
 
 def renotify_lost_notifications():
-    """Queue again notifications owed for longer than a notify task takes: their task was
-    lost (the broker restarted) or failed (the database did). Within a day, then dropped."""
+    """Queue again notifications owed and due whose task was lost (the broker restarted) or
+    failed (the database did): never tried for longer than a notify task takes, or past the
+    time their retry (or a dead worker's lease) was due. Within a day, then dropped."""
     now = timezone.now()
+    never_tried = Q(date_notify_due__isnull=True, date_completed__lt=now - timedelta(seconds=settings.DISPATCH_LEASE_S))
     owed = AddOnResult.objects.filter(
+        never_tried | Q(date_notify_due__lte=now),
         customer_notification=AddOnResult.CustomerNotification.PENDING,
-        date_completed__lt=now - timedelta(seconds=settings.DISPATCH_LEASE_S),
         date_completed__gt=now - timedelta(days=1),
     )
     sids = list(owed.values_list("sid", flat=True)[:1000])

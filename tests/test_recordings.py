@@ -413,6 +413,14 @@ def test_the_customer_is_told_on_completion(
     assert AddOnResult.objects.get().customer_notification == "delivered"
 
 
+def retry_when_due(result):
+    """What the scheduler does in a cluster: run the notification again once it is due."""
+    result.refresh_from_db()
+    AddOnResult.objects.filter(pk=result.pk).update(date_notify_due=timezone.now())
+    assert services.renotify_lost_notifications() == 1
+    result.refresh_from_db()
+
+
 def test_the_customer_is_told_of_failures_and_retried(customer, publisher_server, recording_add_on, upload, httpserver):
     answers = [500, 500, 200]
     told = []
@@ -421,15 +429,37 @@ def test_the_customer_is_told_of_failures_and_retried(customer, publisher_server
     )
     recording_add_on(publisher_server((400, "")).url, configuration={"callback_url": httpserver.url_for("/told")})
     upload()
+    result = AddOnResult.objects.get()
+    # One attempt per task: the retry is scheduled for later, not slept on in the worker.
+    assert len(told) == 1 and result.customer_notification == "pending" and result.notify_attempts == 1
+    AddOnResult.objects.filter(pk=result.pk).update(date_notify_due=timezone.now() + timedelta(seconds=60))
+    assert services.notify_customer(result_sid=result.sid) is None and len(told) == 1  # not before it is due
+    assert services.renotify_lost_notifications() == 0
+    retry_when_due(result)
+    retry_when_due(result)
     assert [r.form["Status"] for r in told] == ["failed"] * 3
-    assert AddOnResult.objects.get().customer_notification == "delivered"
+    assert (result.customer_notification, result.notify_attempts) == ("delivered", 3)
+    assert services.renotify_lost_notifications() == 0
 
 
 def test_an_undeliverable_notification_becomes_an_alert(customer, publisher_server, recording_add_on, upload, httpserver):
     httpserver.expect_request("/told").respond_with_data("down", status=503)
     recording_add_on(publisher_server((400, "")).url, configuration={"callback_url": httpserver.url_for("/told")})
     upload()
-    assert AddOnResult.objects.get().customer_notification == "undeliverable"
+    result = AddOnResult.objects.get()
+    for _ in range(len([0.01, 0.01])):  # conftest's NOTIFY_BACKOFF_S: two retries after the first
+        retry_when_due(result)
+    assert (result.customer_notification, result.notify_attempts) == ("undeliverable", 3)
+    assert Notification.objects.filter(account=customer, error_code=61031).count() == 1
+    assert services.renotify_lost_notifications() == 0
+
+
+def test_a_notification_answered_4xx_is_not_retried(customer, publisher_server, recording_add_on, upload, httpserver):
+    httpserver.expect_request("/told").respond_with_data("no", status=404)
+    recording_add_on(publisher_server((400, "")).url, configuration={"callback_url": httpserver.url_for("/told")})
+    upload()
+    result = AddOnResult.objects.get()
+    assert (result.customer_notification, result.notify_attempts) == ("undeliverable", 1)
     assert Notification.objects.filter(account=customer, error_code=61031).count() == 1
 
 

@@ -69,6 +69,12 @@ REQUEST_INVALID = Outcome(
     "request_invalid", 61028, "The request to the add-on could not be built from these values", False, False
 )
 WEBHOOK_GET = Outcome("webhook_get", 61006, "Add-ons unavailable for GET callbacks", False, False)
+# A customer's own URL (sandbox webhook, result notification), not a publisher's: in the
+# sandbox's `webhook` object and the debugger.
+WEBHOOK_REFUSED = Outcome(
+    "webhook_refused", 61040, "The webhook URL reaches a private or internal address: not called", False, False
+)
+WEBHOOK_TIMEOUT = Outcome("webhook_timeout", 61041, "The webhook gave no complete answer within its deadline", True, False)
 
 ALL = {
     outcome.name: outcome

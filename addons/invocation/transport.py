@@ -1,4 +1,9 @@
-"""Sending a PublisherRequest: pooled keep-alive sessions, one deadline, retries, a size cap.
+"""The one outbound path: every call to a server we do not run (publishers, customers'
+webhooks and result notifications, lifecycle callbacks) is sent here. Pooled keep-alive
+sessions, one wall-clock deadline for the whole exchange, retries, a streamed size cap, no
+redirects, no cookies or proxies, and the address policy (marketplace/outbound.py) applied
+before connecting: the name is resolved, every address checked, and the socket connects to
+a checked address (the Host header and TLS verification still use the name).
 
 No database here, so it can run on any thread. The rules of the guide:
 - 5xx, resets and refused connections are retried with backoff while the deadline and the
@@ -8,7 +13,8 @@ No database here, so it can run on any thread. The rules of the guide:
 
 Socket timeouts bound each read, not the exchange: a publisher dripping a byte at a time
 would never trip them. So every exchange also has a watchdog that shuts the connection's
-socket at the deadline, which wakes the blocked read; nothing holds a pool thread longer.
+socket at the deadline (from the moment it is connected: a server reading our request
+slowly is cut too), which wakes the blocked call; nothing holds a thread longer.
 """
 
 import http.cookiejar
@@ -22,6 +28,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
 from urllib3.exceptions import HTTPError as Urllib3Error
 
 from marketplace import outbound
@@ -74,22 +81,46 @@ class _Watch:
 
 def _shut(sock):
     try:
-        sock.shutdown(socket.SHUT_RDWR)
+        # The plain socket's shutdown, also for TLS: it wakes a blocked read on the descriptor
+        # without unwrapping the TLS object under the reading thread.
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
     except OSError:
         pass  # already closed
 
 
+def _watch(sock):
+    watch = getattr(_in_flight, "watch", None)
+    if watch is not None and sock is not None:
+        watch.attach(sock)
+
+
 class _WatchedMixin:
+    def _new_conn(self):
+        # urllib3's own, except the address policy decides where the socket connects.
+        timeout = self.timeout if isinstance(self.timeout, (int, float)) else None
+        try:
+            sock = outbound.connect(self._dns_host, self.port, timeout=timeout, socket_options=self.socket_options)
+        except outbound.ForbiddenDestination as error:
+            raise NewConnectionError(self, str(error)) from error
+        except socket.gaierror as error:
+            raise NameResolutionError(self.host, self, error) from error
+        except TimeoutError as error:
+            raise ConnectTimeoutError(self, f"Connection to {self.host} timed out") from error
+        except OSError as error:
+            raise NewConnectionError(self, f"Failed to establish a new connection: {error}") from error
+        _watch(sock)  # connect is over; a TLS handshake or a slow reader of our request is cut too
+        return sock
+
     def connect(self):
         super().connect()
-        # On the address actually reached, after DNS: rebinding cannot get past this.
-        outbound.check_connected(self.sock)
+        _watch(self.sock)  # TLS wrapped the socket: watch the wrapper from now on
+
+    def request(self, *args, **kwargs):
+        _watch(self.sock)  # a kept-alive connection: the sending is watched as well
+        return super().request(*args, **kwargs)
 
     def getresponse(self, *args, **kwargs):
-        # The request is sent; from here on (status line, headers, body) the watchdog may cut.
-        watch = getattr(_in_flight, "watch", None)
-        if watch is not None and self.sock is not None:
-            watch.attach(self.sock)
+        _watch(self.sock)
         return super().getresponse(*args, **kwargs)
 
 
@@ -122,7 +153,7 @@ _sessions_lock = threading.Lock()
 
 
 def session_for(url):
-    """The one keep-alive session for the publisher's host (thread-safe pool underneath)."""
+    """The one keep-alive session for the host (thread-safe pool underneath)."""
     parts = urlsplit(url)
     key = (parts.scheme, parts.hostname, parts.port)
     with _sessions_lock:
@@ -142,10 +173,26 @@ def session_for(url):
 # --- sending ------------------------------------------------------------------------------
 
 
-def send(request, *, size_limit, deadline):
-    """Send until an answer, a final failure or `deadline` (a time.monotonic() value)."""
+@dataclass
+class Call:
+    """A request to a stranger's server that is not a publisher call (webhooks, notifications)."""
+
+    method: str
+    url: str
+    headers: dict
+    body: bytes | dict | None = None
+    retries: int = 0
+    ttl_ms: int | None = None
+
+
+def send(request, *, size_limit, deadline, cut_at_limit=False):
+    """Send until an answer, a final failure or `deadline` (a time.monotonic() value).
+
+    `request` is a builder.PublisherRequest or a Call. A 200 body past `size_limit` is a
+    failure ("too_large"), unless `cut_at_limit`: then it is kept cut (a webhook's preview)."""
     started = time.monotonic()
-    deadline = min(deadline, started + request.ttl_ms / 1000)
+    if request.ttl_ms is not None:
+        deadline = min(deadline, started + request.ttl_ms / 1000)
     exchange = Exchange()
     session = session_for(request.url)
     while True:
@@ -160,7 +207,7 @@ def send(request, *, size_limit, deadline):
         _in_flight.watch = watch
         timer.start()
         try:
-            retry = _attempt(session, request, exchange, started, size_limit, deadline, watch)
+            retry = _attempt(session, request, exchange, started, size_limit, deadline, watch, cut_at_limit)
         finally:
             timer.cancel()
             _in_flight.watch = None
@@ -172,7 +219,7 @@ def send(request, *, size_limit, deadline):
             return _done(exchange, started, failure=failure, detail=exchange.detail)
 
 
-def _attempt(session, request, exchange, started, size_limit, deadline, watch):
+def _attempt(session, request, exchange, started, size_limit, deadline, watch, cut_at_limit):
     """One try; True when a retry may help, else the exchange is finished."""
     try:
         response = session.request(
@@ -191,7 +238,7 @@ def _attempt(session, request, exchange, started, size_limit, deadline, watch):
         if _caused_by(error, outbound.ForbiddenDestination):
             _done(exchange, started, failure="forbidden_destination", detail="the URL reaches a private or internal address")
             return False
-        if watch.fired:
+        if watch.fired or _caused_by(error, TimeoutError):
             _done(exchange, started, failure="timeout", detail="no complete answer within the deadline")
             return False
         exchange.detail = _reason(error)
@@ -208,7 +255,7 @@ def _attempt(session, request, exchange, started, size_limit, deadline, watch):
         response.close()
         exchange.detail = f"HTTP {response.status_code}"
         return True
-    _read(response, exchange, started, size_limit=size_limit, deadline=deadline, watch=watch)
+    _read(response, exchange, started, size_limit=size_limit, deadline=deadline, watch=watch, cut=cut_at_limit)
     return False
 
 
@@ -223,9 +270,9 @@ def _may_retry(exchange, request, deadline):
     return True
 
 
-def _read(response, exchange, started, *, size_limit, deadline, watch):
+def _read(response, exchange, started, *, size_limit, deadline, watch, cut=False):
     # Only a 200 is a result: an error page's body is kept for display, cut at the limit.
-    enforce_limit = response.status_code == 200
+    enforce_limit = response.status_code == 200 and not cut
     body = bytearray()
     try:
         while True:
@@ -265,8 +312,8 @@ def _caused_by(error, kind):
     pending, seen = [error], set()
     while pending:
         current = pending.pop()
-        if current is None or id(current) in seen:
-            continue
+        if not isinstance(current, BaseException) or id(current) in seen:
+            continue  # an ssl.SSLError's `reason` is a string, for one
         if isinstance(current, kind):
             return True
         seen.add(id(current))

@@ -24,6 +24,8 @@ def exception_handler(exc, context):
         response = Response(exc.as_body(), status=exc.status)
         if exc.status == 401:
             response["WWW-Authenticate"] = 'Basic realm="Twilio API"'
+        if getattr(exc, "retry_after", None):
+            response["Retry-After"] = str(int(exc.retry_after))
         return response
     if isinstance(exc, (exceptions.NotAuthenticated, exceptions.AuthenticationFailed)):
         return error_response(

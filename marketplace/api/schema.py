@@ -141,6 +141,11 @@ WEBHOOK = {
         "method": {"type": "string", "nullable": True},
         "status_code": {"type": "integer", "nullable": True},
         "error": {"type": "string", "nullable": True},
+        "code": {
+            "type": "integer",
+            "description": "Why it was not delivered: 61040 refused destination, 61041 no complete answer "
+            "within WEBHOOK_TIMEOUT_S (also in the debugger).",
+        },
         "response_body": {"type": "string", "description": "The start of the webhook's answer."},
     },
 }
