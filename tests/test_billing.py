@@ -13,7 +13,7 @@ import requests
 from accounts.services import create_account
 from addons.models import Invocation, Listing
 from billing import services
-from billing.models import Balance, BillingEvent, LedgerEntry, Statement
+from billing.models import Balance, BillingEvent, Hold, LedgerEntry, Statement
 from recordings import services as recording_services
 from recordings.models import AddOnResult
 from tests.conftest import make_manifest
@@ -200,14 +200,19 @@ class TestPerMinute:
     def test_billed_per_started_minute_on_completion_only(
         self, api, client, customer, publisher, recording_add_on, django_capture_on_commit_callbacks
     ):
+        before = balance(customer)
         self.upload(api, 61, django_capture_on_commit_callbacks)
         result = AddOnResult.objects.get()
         assert BillingEvent.objects.count() == 0  # accepted is not completed
-        before = balance(customer)
+        # ... but its estimated cost is held from dispatch on, so nothing else can spend it
+        hold = Hold.objects.get()
+        assert (hold.key, hold.amount, hold.state) == (f"result:{result.sid}", Decimal("0.02"), "held")
+        assert balance(customer) == before - Decimal("0.02")
         self.callback(client, publisher, result, django_capture_on_commit_callbacks)
         event = BillingEvent.objects.get()
         assert (event.kind, event.quantity, event.amount) == ("per_minute", 2, Decimal("0.02"))
         assert event.key == f"result:{result.sid}" and balance(customer) == before - Decimal("0.02")
+        assert Hold.objects.get().state == "charged"
         result.refresh_from_db()
         assert services.charge_result_minutes(result, result.installation.version) is None  # replayed: once
         assert BillingEvent.objects.count() == 1
