@@ -2,7 +2,7 @@ from django import forms
 from django.contrib import admin, messages
 
 from billing import services
-from billing.models import Balance, BillingEvent, LedgerEntry, Statement
+from billing.models import Balance, BillingEvent, Hold, LedgerEntry, Reconciliation, Statement
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -72,3 +72,23 @@ class BillingEventAdmin(ReadOnlyAdmin):
 class StatementAdmin(ReadOnlyAdmin):
     list_display = ["period", "publisher", "status", "events", "gross", "fee", "net"]
     list_filter = ["status"]
+
+
+@admin.register(Hold)
+class HoldAdmin(ReadOnlyAdmin):
+    list_display = ["date_created", "key", "account", "amount", "state", "date_settled"]
+    list_filter = ["state"]
+    search_fields = ["key", "account__sid"]
+
+
+@admin.register(Reconciliation)
+class ReconciliationAdmin(ReadOnlyAdmin):
+    """`check_ledger`'s runs (daily, and on demand): a failed one lists every difference."""
+
+    list_display = ["date_created", "ok", "accounts", "first_problem"]
+    list_filter = ["ok"]
+    readonly_fields = ["date_created", "ok", "accounts", "problems"]
+
+    @admin.display(description="first difference")
+    def first_problem(self, report):
+        return report.problems[0] if report.problems else ""
