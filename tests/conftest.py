@@ -233,7 +233,10 @@ def pytest_terminal_summary(terminalreporter):
 
 
 # Modules whose every test moves money; elsewhere a test opts in with @pytest.mark.money.
-MONEY_MODULES = {"test_billing", "test_holds", "test_console_billing"}
+MONEY_MODULES = {
+    "test_billing", "test_holds", "test_console_billing", "test_lookups", "test_sandbox", "test_recordings",
+    "test_recording_publisher", "test_recordings_cluster", "test_test_invocations",
+}
 
 
 @pytest.fixture(autouse=True)
