@@ -52,8 +52,8 @@ def balance_problems():
         expected = credits[account_id] - debits[account_id] - held[account_id]
         if amount != expected:
             problems.append(
-                f"{sid}: balance {amount} USD, but its ledger ({credits[account_id]} credited,"
-                f" {debits[account_id]} debited) less {held[account_id]} held makes {expected}"
+                f"{sid}: balance {amount} USD, but its ledger ({_exact(credits[account_id])} credited,"
+                f" {_exact(debits[account_id])} debited) less {_exact(held[account_id])} held makes {_exact(expected)}"
             )
     return problems, len(balances)
 
