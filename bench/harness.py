@@ -190,13 +190,14 @@ class Platform:
         self.log_path = var_dir / "gunicorn.log"
         self.command = [sys.executable, "-m", "gunicorn", "marketplace.wsgi", "-b", f"127.0.0.1:{self.port}"]
         self.command += GUNICORN_ARGS
+        self.cwd = ROOT  # the code it serves (bench_holds serves an older checkout beside it)
         self.process = None
 
     def start(self):
         log = open(self.log_path, "wb")
         try:
             self.process = subprocess.Popen(
-                self.command, cwd=ROOT, env=os.environ.copy(), stdout=log, stderr=subprocess.STDOUT
+                self.command, cwd=self.cwd, env=os.environ.copy(), stdout=log, stderr=subprocess.STDOUT
             )
         finally:
             log.close()  # the child holds its own descriptor

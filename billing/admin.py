@@ -2,7 +2,7 @@ from django import forms
 from django.contrib import admin, messages
 
 from billing import services
-from billing.models import Balance, BillingEvent, Invoice, LedgerEntry, Statement
+from billing.models import Balance, BillingEvent, Hold, Invoice, LedgerEntry, Reconciliation, Statement
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -100,3 +100,22 @@ class StatementAdmin(ReadOnlyAdmin):
 class InvoiceAdmin(ReadOnlyAdmin):
     list_display = ["period", "account", "status", "events", "charges", "credits", "total"]
     list_filter = ["status"]
+
+@admin.register(Hold)
+class HoldAdmin(ReadOnlyAdmin):
+    list_display = ["date_created", "key", "account", "amount", "state", "date_settled"]
+    list_filter = ["state"]
+    search_fields = ["key", "account__sid"]
+
+
+@admin.register(Reconciliation)
+class ReconciliationAdmin(ReadOnlyAdmin):
+    """`check_ledger`'s runs (daily, and on demand): a failed one lists every difference."""
+
+    list_display = ["date_created", "ok", "accounts", "first_problem"]
+    list_filter = ["ok"]
+    readonly_fields = ["date_created", "ok", "accounts", "problems"]
+
+    @admin.display(description="first difference")
+    def first_problem(self, report):
+        return report.problems[0] if report.problems else ""

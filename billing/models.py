@@ -176,3 +176,47 @@ class Invoice(models.Model):
 
     def __str__(self):
         return f"{self.account.sid} {self.period:%Y-%m}"
+
+class Hold(models.Model):
+    """Money set aside for priced work before the publisher is called (the balance is what is
+    left available): charged when the work turns out billable, released when it does not.
+    Its key is the key of the billing event that would charge it."""
+
+    class State(models.TextChoices):
+        HELD = "held"
+        CHARGED = "charged"
+        RELEASED = "released"
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="holds")
+    amount = models.DecimalField(**MONEY)
+    key = models.CharField(max_length=200, unique=True)
+    state = models.CharField(max_length=8, choices=State.choices, default=State.HELD)
+    date_created = models.DateTimeField(auto_now_add=True)
+    date_settled = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            # what is held per account (reconciliation), and stale holds (the sweep)
+            models.Index(fields=["state", "account"], name="hold_state_account"),
+        ]
+        constraints = [models.CheckConstraint(condition=models.Q(amount__gt=0), name="hold_amount_positive")]
+
+    def __str__(self):
+        return f"{self.key} {self.amount} USD {self.state}"
+
+
+class Reconciliation(models.Model):
+    """One run of `check_ledger`: what it found. Staff read the failed ones in the admin."""
+
+    date_created = models.DateTimeField(auto_now_add=True)
+    ok = models.BooleanField()
+    accounts = models.PositiveIntegerField(default=0)
+    problems = models.JSONField(default=list)  # one sentence per difference, capped
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["ok", "id"], name="reconciliation_ok_id")]
+
+    def __str__(self):
+        return f"{self.date_created:%Y-%m-%d %H:%M} {'ok' if self.ok else f'{len(self.problems)} problem(s)'}"

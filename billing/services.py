@@ -15,16 +15,19 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Case, Count, F, Q, Sum, Value, When
 from django.utils import timezone
 
 from accounts.models import Account
 from addons.models import BillableItem, InstalledAddOn, Listing, Notification
-from billing.models import Balance, BillingEvent, Invoice, LedgerEntry, Statement, UsageReport
+from billing.models import Balance, BillingEvent, Hold, Invoice, LedgerEntry, Statement, UsageReport
 from billing.money import format_money
 from marketplace.errors import InvalidParameter, MarketplaceError
 
 MICRO = Decimal("0.000001")
+# Amounts are whole micro-dollars; SQLite does decimal arithmetic in binary floating point,
+# so "covers" is compared with half a micro-dollar to spare (exact on PostgreSQL either way).
+HALF_MICRO = Decimal("0.0000005")
 
 
 def money(value):
@@ -71,12 +74,15 @@ def add_credit(*, account, amount, reason, user=None):
 # --- charging -----------------------------------------------------------------------------
 
 
-def charge(*, key, kind, account, listing, installation, quantity, price, reference, billable_item=None, reason=""):
+def charge(
+    *, key, kind, account, listing, installation, quantity, price, reference, billable_item=None, reason="", held=False
+):
     """Write the event and its debit (or, for a publisher's credit, its ledger credit),
     once. Returns the event, or None when it already was.
 
-    Runs inside the caller's transaction; a usage the customer had is never dropped, so the
-    balance may go below zero when it was checked before the call and spent meanwhile.
+    Runs inside the caller's transaction. With `held`, the hold of the same key (placed
+    before the work) becomes the charge: the balance moves only by what the two differ.
+    Without one, a usage the customer had is never dropped, so the balance may go below zero.
     """
     amount = money(Decimal(quantity) * price)
     try:
@@ -99,10 +105,11 @@ def charge(*, key, kind, account, listing, installation, quantity, price, refere
         if BillingEvent.objects.filter(key=key).exists():
             return None  # billed before: a retried task or a replayed report
         raise
-    if amount > 0:
-        _debit(account, [event])
-    elif amount < 0:
-        _credit_event(account, event)
+    if amount < 0:
+        _credit_event(account, event)  # a credit is never held for
+        return event
+    holds = _take_hold(key) if held else {}
+    _settle(account, [event] if amount > 0 else [], holds)
     return event
 
 
@@ -119,9 +126,12 @@ def _credit_event(account, event):
     )
 
 
-def charge_invocations(invocations):
+def charge_invocations(invocations, holds=None):
     """Per-use and per-success events for the billable invocations of one event, written
-    in a constant number of queries (the invocations are new, so no key can exist yet)."""
+    in a constant number of queries (the invocations are new, so no key can exist yet).
+    `holds` ({key: amount}) are the event's holds: each becomes its invocation's charge, or
+    is released when the invocation is not billable."""
+    holds = holds or {}
     events = [
         BillingEvent(
             key=f"invocation:{invocation.sid}",
@@ -138,21 +148,30 @@ def charge_invocations(invocations):
         for invocation in invocations
         if invocation.billable
     ]
-    if not events:
-        return []
-    BillingEvent.objects.bulk_create(events)
-    _debit(events[0].account, [event for event in events if event.amount > 0])
+    if events:
+        BillingEvent.objects.bulk_create(events)
+    if events or holds:
+        account = events[0].account if events else invocations[0].account
+        if holds:
+            Hold.objects.filter(key__in=list(holds), state=Hold.State.HELD).update(
+                state=Case(
+                    When(key__in=[event.key for event in events], then=Value(Hold.State.CHARGED)),
+                    default=Value(Hold.State.RELEASED),
+                ),
+                date_settled=timezone.now(),
+            )
+        _settle(account, [event for event in events if event.amount > 0], holds)
     return events
 
 
-def _debit(account, events):
+def _settle(account, events, holds):
+    """Ledger debits for `events`; the balance gets back what `holds` set aside and pays the
+    events: no UPDATE at all when every hold was charged at its amount (the usual case)."""
+    change = sum(holds.values(), Decimal("0")) - sum((event.amount for event in events), Decimal("0"))
+    if change:
+        move_balance(account, change)
     if not events:
         return
-    total = sum(event.amount for event in events)
-    # The row exists after an account's first credit or charge: one UPDATE, no read, then.
-    if not Balance.objects.filter(account=account).update(amount=F("amount") - total):
-        _balance_row(account)
-        Balance.objects.filter(account=account).update(amount=F("amount") - total)
     LedgerEntry.objects.bulk_create(
         LedgerEntry(
             account=account,
@@ -163,6 +182,98 @@ def _debit(account, events):
         )
         for event in events
     )
+
+
+def move_balance(account, change):
+    """Add `change` (negative: take) to the balance, unconditionally: money already decided."""
+    # The row exists after an account's first credit or charge: one UPDATE, no read, then.
+    if not Balance.objects.filter(account=account).update(amount=F("amount") + change):
+        _balance_row(account)
+        Balance.objects.filter(account=account).update(amount=F("amount") + change)
+
+
+# --- holds --------------------------------------------------------------------------------
+
+
+def place_holds(*, account, wanted):
+    """Set aside the cost of priced work before the publisher is called; returns the keys
+    held. `wanted` is [(key, amount)] in the order the work was asked for.
+
+    The whole event is one conditional UPDATE (`amount >= total`), which the database runs
+    atomically however many requests race for the same balance; when the balance does not
+    cover it all, each add-on in order is held if what is left covers it (one conditional
+    UPDATE each), so a nearly empty balance serves exactly as many as it covers.
+    """
+    wanted = [(key, amount) for key, amount in wanted if amount > 0]
+    if not wanted:
+        return set()
+    with transaction.atomic():
+        total = sum((amount for _, amount in wanted), Decimal("0"))
+        if _take(account, total):
+            taken = wanted
+        elif len(wanted) == 1:
+            taken = []
+        else:
+            taken = [(key, amount) for key, amount in wanted if _take(account, amount)]
+        Hold.objects.bulk_create(Hold(account=account, key=key, amount=amount) for key, amount in taken)
+    return {key for key, _ in taken}
+
+
+def _take(account, amount):
+    covered = Balance.objects.filter(account=account, amount__gt=amount - HALF_MICRO)
+    return covered.update(amount=F("amount") - amount) == 1
+
+
+def hold(*, account, key, amount):
+    """One hold (a recording's estimated cost). True when held now or before (a redelivered
+    task finds its hold in place), False when the balance does not cover it."""
+    if amount <= 0:
+        return True
+    if Hold.objects.filter(key=key, state=Hold.State.HELD).exists():
+        return True
+    try:
+        return bool(place_holds(account=account, wanted=[(key, amount)]))
+    except IntegrityError:  # the same work held concurrently, or settled already
+        return Hold.objects.filter(key=key, state=Hold.State.HELD).exists()
+
+
+def release_hold(*, key):
+    """Give back what a hold set aside (the work failed or is not billable); once."""
+    row = Hold.objects.filter(key=key, state=Hold.State.HELD).values_list("account_id", "amount").first()
+    if row is None:
+        return None
+    with transaction.atomic():
+        if Hold.objects.filter(key=key, state=Hold.State.HELD).update(
+            state=Hold.State.RELEASED, date_settled=timezone.now()
+        ):
+            move_balance(Account(id=row[0]), row[1])
+            return row[1]
+    return None
+
+
+def _take_hold(key):
+    """The hold of `key` turned into its charge: {key: amount}, or {} when there is none."""
+    amount = Hold.objects.filter(key=key, state=Hold.State.HELD).values_list("amount", flat=True).first()
+    if amount is None:
+        return {}
+    moved = Hold.objects.filter(key=key, state=Hold.State.HELD).update(
+        state=Hold.State.CHARGED, date_settled=timezone.now()
+    )
+    return {key: amount} if moved else {}
+
+
+STALE_INVOCATION_HOLD = timedelta(minutes=10)
+
+
+def release_stale_holds(now=None):
+    """Invocation holds are settled in the request that placed them, within seconds; one
+    still held after minutes belongs to a process that died before recording its calls."""
+    now = now or timezone.now()
+    stale = Hold.objects.filter(
+        state=Hold.State.HELD, key__startswith="invocation:", date_created__lt=now - STALE_INVOCATION_HOLD
+    )
+    keys = list(stale.values_list("key", flat=True)[:1000])
+    return sum(1 for key in keys if release_hold(key=key) is not None)
 
 
 def minutes_of(duration_ms):
@@ -182,6 +293,7 @@ def charge_result_minutes(result, version):
         quantity=result.billable_minutes,
         price=unit_price(version.pricing),
         reference=result.sid,
+        held=True,
     )
 
 

@@ -116,8 +116,15 @@ def _time_allowed(recording):
     return timedelta(seconds=max(factor, settings.RESULT_DEADLINE_FLOOR_S))
 
 
+def _release_open_holds(results):
+    """Results deleted while open will never be charged: what they held is given back."""
+    for sid in results.filter(status__in=OPEN).values_list("sid", flat=True):
+        billing.release_hold(key=hold_key(sid))
+
+
 @transaction.atomic
 def delete_recording(*, recording):
+    _release_open_holds(AddOnResult.objects.filter(recording=recording))
     for payload in Payload.objects.filter(add_on_result__recording=recording):
         payload.data.delete(save=False)
     recording.audio.delete(save=False)
@@ -126,6 +133,7 @@ def delete_recording(*, recording):
 
 @transaction.atomic
 def delete_result(*, result):
+    _release_open_holds(AddOnResult.objects.filter(pk=result.pk))
     for payload in result.payloads.all():
         payload.data.delete(save=False)
     result.delete()
@@ -168,7 +176,7 @@ def deliver_to_publisher(*, result_sid):
     planned = engine.plan(installation, extension_enabled=True)
     if planned.refusal is not None:
         return _refuse(result, installation, planned.refusal)
-    if not _affordable(result, installation):
+    if not _hold_estimated_cost(result, installation):
         return _finish(result, Verdict(outcomes.INSUFFICIENT_BALANCE, outcomes.INSUFFICIENT_BALANCE.message))
 
     target = engine.target_for(installation, INTEGRATION_POINT, request_sid=result.sid)
@@ -250,13 +258,18 @@ def _wait_for_the_publishers_next_window(result, wait_s):
     logger.info("result %s waits %.1f s for its publisher's rate limit", result.sid, wait_s, extra={"request_sid": result.sid})
 
 
-def _affordable(result, installation):
-    """The whole recording at the per-minute price must be covered before it is sent."""
+def hold_key(result_sid):
+    return f"result:{result_sid}"  # the key of the billing event that would charge it
+
+
+def _hold_estimated_cost(result, installation):
+    """The whole recording at the pinned per-minute price is held before it is sent (one
+    conditional UPDATE): charged when the result completes, released when it fails."""
     pricing = installation.version.pricing
     if pricing.get("model") != "per_minute":
         return True
-    price = billing.unit_price(pricing) * billing.minutes_of(result.recording.duration_ms)
-    return price <= billing.balance_of(result.account)
+    cost = billing.money(billing.unit_price(pricing) * billing.minutes_of(result.recording.duration_ms))
+    return billing.hold(account=result.account, key=hold_key(result.sid), amount=cost)
 
 
 def _take_for_dispatch(result_sid):
@@ -316,6 +329,7 @@ def _fail(result_sid, code, message, *, claim=None):
         customer_notification=AddOnResult.CustomerNotification.PENDING,
     )
     if moved:
+        billing.release_hold(key=hold_key(result_sid))
         queue.enqueue_on_commit("recordings.tasks.notify_customer", result_sid)
     return bool(moved)
 
@@ -457,6 +471,7 @@ def _complete(result, claim):
         result.billable_minutes = minutes
         if per_minute:
             billing.charge_result_minutes(result, version)
+        billing.release_hold(key=hold_key(result.sid))  # whatever was held and not charged
         queue.enqueue_on_commit("recordings.tasks.notify_customer", result.sid)
     return bool(moved)
 

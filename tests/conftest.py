@@ -230,3 +230,30 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.write_line(
             f"FAILED: {len(_skipped)} test(s) skipped while TESTS_MUST_NOT_SKIP=1: " + ", ".join(_skipped[:5]), red=True
         )
+
+
+# Modules whose every test moves money; elsewhere a test opts in with @pytest.mark.money.
+MONEY_MODULES = {
+    "test_billing", "test_holds", "test_console_billing", "test_lookups", "test_sandbox", "test_recordings",
+    "test_recording_publisher", "test_recordings_cluster", "test_test_invocations", "test_manual_usage",
+    "test_invoices", "test_money_display", "test_account_status", "test_hostile_content", "test_recording_audio",
+    "test_outbound_isolation",
+}
+
+
+@pytest.fixture(autouse=True)
+def books_balance_after_money_tests(request):
+    """After every money test, `check_ledger` must find the books balanced (balances equal
+    their ledger less open holds, every charge has its entry and cause, statements their
+    events): a test that leaves them otherwise fails here."""
+    module = request.node.module.__name__.rsplit(".", 1)[-1] if request.node.module else ""
+    money_test = module in MONEY_MODULES or request.node.get_closest_marker("money") is not None
+    if not money_test or request.node.get_closest_marker("unbalanced_books") is not None:
+        yield
+        return
+    request.getfixturevalue("db")  # set up first so it is torn down after the check
+    yield
+    from billing import reconciliation
+
+    problems, _ = reconciliation.check()
+    assert not problems, "check_ledger after this test:\n" + "\n".join(problems)

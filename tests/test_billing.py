@@ -13,10 +13,10 @@ import requests
 from accounts.services import create_account
 from addons.models import Invocation, Listing
 from billing import services
-from billing.models import Balance, BillingEvent, LedgerEntry, Statement
+from billing.models import Balance, BillingEvent, Hold, LedgerEntry, Statement
 from recordings import services as recording_services
 from recordings.models import AddOnResult
-from tests.conftest import make_manifest
+from tests.conftest import funded_account, make_manifest
 from tests.recording_helpers import recording_manifest, wav_bytes
 
 NUMBER = "+14155552671"
@@ -135,13 +135,19 @@ class TestBalance:
         assert "balance" in result["message"]
         assert httpserver.log == [] and BillingEvent.objects.count() == 0
 
-    def test_the_balance_covers_some_add_ons_of_an_event_but_not_all(self, api, customer, answering, installed_at):
+    def test_the_balance_covers_some_add_ons_of_an_event_but_not_all(self, db, answering, api_for, make_listing):
+        short = funded_account("Short", credit="0.003")  # one call's worth
+        api = api_for(short)
         for name in ("one", "two"):
-            installed_at(answering({"ok": True}, path=f"/{name}"), unique_name=name)
-        Balance.objects.filter(account=customer).update(amount=Decimal("0.003"))  # one call's worth
+            endpoint = {**make_manifest()["endpoint"], "url": answering({"ok": True}, path=f"/{name}")}
+            listing = make_listing(unique_name=name, endpoint=endpoint)
+            api.post(
+                "/v1/InstalledAddOns",
+                {"AvailableAddOnSid": listing.sid, "AcceptTermsOfService": "true", "Configuration": '{"language": "en"}'},
+            )
         results = lookup(api, "one", "two")
         assert results["one"]["status"] == "successful" and results["two"]["code"] == 61032
-        assert balance(customer) == Decimal("0.001")
+        assert balance(short) == Decimal("0.001")
 
     def test_free_add_ons_run_without_credit(self, db, answering, api_for, make_listing):
         broke = create_account(friendly_name="Broke")
@@ -200,14 +206,19 @@ class TestPerMinute:
     def test_billed_per_started_minute_on_completion_only(
         self, api, client, customer, publisher, recording_add_on, django_capture_on_commit_callbacks
     ):
+        before = balance(customer)
         self.upload(api, 61, django_capture_on_commit_callbacks)
         result = AddOnResult.objects.get()
         assert BillingEvent.objects.count() == 0  # accepted is not completed
-        before = balance(customer)
+        # ... but its estimated cost is held from dispatch on, so nothing else can spend it
+        hold = Hold.objects.get()
+        assert (hold.key, hold.amount, hold.state) == (f"result:{result.sid}", Decimal("0.02"), "held")
+        assert balance(customer) == before - Decimal("0.02")
         self.callback(client, publisher, result, django_capture_on_commit_callbacks)
         event = BillingEvent.objects.get()
         assert (event.kind, event.quantity, event.amount) == ("per_minute", 2, Decimal("0.02"))
         assert event.key == f"result:{result.sid}" and balance(customer) == before - Decimal("0.02")
+        assert Hold.objects.get().state == "charged"
         result.refresh_from_db()
         assert services.charge_result_minutes(result, result.installation.version) is None  # replayed: once
         assert BillingEvent.objects.count() == 1
@@ -221,7 +232,10 @@ class TestPerMinute:
     def test_a_recording_the_balance_cannot_cover_is_not_sent(
         self, api, customer, recording_add_on, httpserver, django_capture_on_commit_callbacks
     ):
-        Balance.objects.filter(account=customer).update(amount=Decimal("0.015"))
+        services.charge(  # spends all but 0.015 of the 100 credited, honestly (the ledger shows it)
+            key="spent", kind=BillingEvent.Kind.MANUAL, account=customer, listing=recording_add_on,
+            installation=None, quantity=1, price=Decimal("99.985"), reference="spent",
+        )  # fmt: skip
         self.upload(api, 125, django_capture_on_commit_callbacks)  # 3 minutes: 0.03 USD
         result = AddOnResult.objects.get()
         assert (result.status, result.error_code) == ("failed", 61032)
@@ -394,12 +408,15 @@ def assert_warned(account, words):
 
 class TestStatements:
     def event(self, customer, listing, amount, when, key):
-        event = services.charge(
-            key=key, kind="per_use", account=customer, listing=listing, installation=None,
+        event = services.charge(  # manual: a report is its own cause; no invocation to fake
+            key=key, kind="manual", account=customer, listing=listing, installation=None,
             quantity=1, price=Decimal(amount), reference=key,
         )  # fmt: skip
         BillingEvent.objects.filter(pk=event.pk).update(date_created=when)
 
+    # The event slipped in after closing is made up (events are stamped when written): the books
+    # then disagree with the statement on purpose, which check_ledger reports (test_check_ledger).
+    @pytest.mark.unbalanced_books
     def test_a_months_statement_checked_by_hand(self, customer, other_customer, publisher, listing, make_listing, settings):
         settings.MARKETPLACE_FEE_PERCENT = "20"
         second = make_listing(unique_name="second")
@@ -420,8 +437,8 @@ class TestStatements:
         )
         assert statement.status == "closed" and statement.fee_percent == Decimal("20")
         assert statement.lines == [
-            {"listing": "caller_insight", "kind": "per_use", "events": 2, "quantity": "2.000000", "gross": "1.252000"},
-            {"listing": "second", "kind": "per_use", "events": 1, "quantity": "1.000000", "gross": "3.333333"},
+            {"listing": "caller_insight", "kind": "manual", "events": 2, "quantity": "2.000000", "gross": "1.252000"},
+            {"listing": "second", "kind": "manual", "events": 1, "quantity": "1.000000", "gross": "3.333333"},
         ]
         self.event(customer, listing, "100", november(20), "late")
         assert services.close_statement(publisher=publisher, period=date(2026, 11, 1)).gross == Decimal("4.585333")
@@ -468,7 +485,7 @@ class TestUsageRecords:
 def test_usage_is_written_in_fixed_point(api, customer, listing):
     for n in range(120):
         services.charge(
-            key=f"u{n}", kind="per_use", account=customer, listing=listing, installation=None,
+            key=f"u{n}", kind="manual", account=customer, listing=listing, installation=None,
             quantity=1, price=Decimal("0.01"), reference=f"u{n}",
         )  # fmt: skip
     records = api.get(f"/2010-04-01/Accounts/{customer.sid}/Usage/Records.json").json()["usage_records"]

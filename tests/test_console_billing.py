@@ -15,8 +15,8 @@ from tests.test_console_invocations import console_client
 
 
 def charge(customer, listing, amount, key, when=None):
-    event = services.charge(
-        key=key, kind="per_use", account=customer, listing=listing, installation=None,
+    event = services.charge(  # manual: a report is its own cause (check_ledger); no invocation to fake
+        key=key, kind="manual", account=customer, listing=listing, installation=None,
         quantity=1, price=Decimal(amount), reference=key,
     )  # fmt: skip
     if when:
@@ -52,7 +52,7 @@ def test_statements_page_and_csv_for_a_closed_month(publisher, customer, listing
     page = console.get("/console/publisher/statements/").content.decode()
     assert "October 2026" in page and "8.00" in page and "8.000000" not in page
     rows = list(csv.reader(io.StringIO(console.get("/console/publisher/statements/2026-10.csv").content.decode())))
-    assert rows[1] == ["caller_insight", "per_use", "1", "1", "10.00"]
+    assert rows[1] == ["caller_insight", "manual", "1", "1", "10.00"]
     assert rows[-3:] == [["gross", "", "1", "", "10.00"], ["fee (20.00 %)", "", "", "", "2.00"], ["net", "", "", "", "8.00"]]
 
 

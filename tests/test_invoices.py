@@ -16,7 +16,7 @@ from tests.test_console_invocations import console_client
 OCTOBER = date(2026, 10, 1)
 
 
-def event(customer, listing, amount, key, when, *, kind="per_use", quantity=1, reason=""):
+def event(customer, listing, amount, key, when, *, kind="manual", quantity=1, reason=""):
     made = services.charge(
         key=key, kind=kind, account=customer, listing=listing, installation=None,
         quantity=quantity, price=Decimal(amount), reference=key, reason=reason,
@@ -56,6 +56,9 @@ def test_figures_checked_by_hand(october):
     ]  # fmt: skip
 
 
+# A late event is written into a closed month on purpose (closed stays closed), which
+# check_ledger rightly reports as a difference.
+@pytest.mark.unbalanced_books
 def test_the_monthly_schedule_closes_invoices_with_statements(october, other_customer, publisher, listing):
     statements = services.close_last_month(today=date(2026, 11, 1))
     invoices = services.close_last_months_invoices(today=date(2026, 11, 1))

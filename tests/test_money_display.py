@@ -25,7 +25,7 @@ NOISE = re.compile(r"\d\.\d*(9999|0000)\d*[1-9]")
 
 def charge(customer, listing, price, key, quantity=1, days_ago=0):
     event = services.charge(
-        key=key, kind="per_use", account=customer, listing=listing, installation=None,
+        key=key, kind="manual", account=customer, listing=listing, installation=None,
         quantity=quantity, price=Decimal(price), reference=key,
     )  # fmt: skip
     if days_ago:

@@ -101,3 +101,25 @@ def test_publisher_listings_cost_the_same_for_one_listing_or_many(api_for, publi
     assert len(one) == len(many)
 
 
+
+
+# A lookup of priced add-ons, pinned (database statements; the circuit breaker's cache read
+# is one more on the database cache, none on Redis). Before holds it was 9 (in a test, where
+# transactions are savepoints). Holding adds 3: the hold's INSERT, the UPDATE that settles the event's
+# holds (charged or released, one statement), and the savepoint pair of the hold's own
+# transaction (BEGIN/COMMIT outside tests); the balance SELECT became the conditional UPDATE.
+PRICED_LOOKUP_QUERIES = 12
+
+
+def test_a_priced_lookup_costs_a_pinned_number_of_queries_whatever_the_add_ons(api, bundled_listing):
+    from tests.test_lookups import install, lookup
+
+    listing = bundled_listing("anagram")
+    assert listing.latest_version.pricing["model"] == "per_use" and listing.latest_version.pricing["price"] != "0"
+    for name in ("a1", "a2", "a3"):
+        install(api, listing, name, {"min_word_length": 3})
+    for names in (["a1"], ["a1", "a2", "a3"]):
+        with CaptureQueriesContext(connection) as captured:
+            lookup(api, AddOns=names)
+        statements = [q["sql"] for q in captured if "marketplace_cache" not in q["sql"]]
+        assert len(statements) == PRICED_LOOKUP_QUERIES, [sql[:80] for sql in statements]

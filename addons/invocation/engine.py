@@ -47,6 +47,8 @@ class Planned:
     unique_name: str
     installation: object = None  # InstalledAddOn, None when nothing is installed by that name
     refusal: outcomes.Outcome | None = None
+    request_sid: str | None = None  # chosen before the call when its cost is held
+    held: object = None  # the Decimal held for it (billing.place_holds), None when nothing is
 
 
 @dataclass
@@ -126,14 +128,14 @@ def invoke(*, account, planned, integration_point, inputs, runtime=None, resourc
     results = [None] * len(planned)
     calls = []  # (index, target, request)
     rows = []
-    _refuse_what_the_balance_cannot_cover(account, planned)
+    _hold_what_priced_add_ons_cost(account, planned)
     breaker = circuit.Breaker([circuit.endpoint_of(item.installation) for item in planned if item.refusal is None])
 
     for index, item in enumerate(planned):
         if item.refusal is not None:
             results[index] = _refused(item, account, integration_point, resource_sid, rows)
             continue
-        target = target_for(item.installation, integration_point)
+        target = target_for(item.installation, integration_point, request_sid=item.request_sid)
         try:
             verdict, request = _prepared(item, target, inputs, runtime, breaker, now)
         except outages.UNREACHABLE:
@@ -208,23 +210,28 @@ def held_back_by(target, breaker):
     return None
 
 
-def _refuse_what_the_balance_cannot_cover(account, planned):
-    """Nothing is served for free by accident: a priced add-on runs only if the balance,
-    less the other priced add-ons of this event, covers it."""
-    priced = [
-        item
-        for item in planned
-        if item.refusal is None and item.installation.version.pricing.get("model") in PRICED_PER_CALL
-    ]
+def _hold_what_priced_add_ons_cost(account, planned):
+    """Nothing is served for free by accident, nor past the balance: each priced add-on's
+    price (its installation's pinned version's) is held before any call, in one conditional
+    UPDATE for the event; those the balance does not cover are refused (61032, not called).
+    The holds are settled when the invocations are recorded (charged or released)."""
+    priced = []
+    for item in planned:
+        if item.refusal is None and item.installation.version.pricing.get("model") in PRICED_PER_CALL:
+            price = billing.money(billing.unit_price(item.installation.version.pricing))
+            if price > 0:
+                item.request_sid = new_sid("XR")
+                priced.append((item, price))
     if not priced:
-        return  # nothing to pay for: no need to read the balance
-    remaining = billing.balance_of(account)
-    for item in priced:
-        price = billing.unit_price(item.installation.version.pricing)
-        if price > remaining:
-            item.refusal = outcomes.INSUFFICIENT_BALANCE
+        return  # nothing to pay for: no need to touch the balance
+    held = billing.place_holds(
+        account=account, wanted=[(f"invocation:{item.request_sid}", price) for item, price in priced]
+    )
+    for item, price in priced:
+        if f"invocation:{item.request_sid}" in held:
+            item.held = price
         else:
-            remaining -= price
+            item.refusal = outcomes.INSUFFICIENT_BALANCE
 
 
 # Past its deadline the transport reports its own timeout; this is how long we let it.
@@ -277,8 +284,9 @@ def _log(pending, integration_point, account):
 def _pending(item, target, verdict, request, exchange, resource_sid):
     installation = item.installation
     return records.Pending(
-        installation, installation.listing, installation.version, target, verdict, request, exchange, resource_sid
-    )
+        installation, installation.listing, installation.version, target, verdict, request, exchange, resource_sid,
+        held=item.held,
+    )  # fmt: skip
 
 
 def validation_input(values, target):

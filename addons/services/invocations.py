@@ -21,6 +21,7 @@ class Pending:
     exchange: object  # transport.Exchange, None when not called
     resource_sid: str = ""
     is_test: bool = False
+    held: object = None  # the Decimal held for this call before it was made (billing.place_holds)
 
 
 @transaction.atomic
@@ -28,7 +29,8 @@ def record_invocations(*, account, integration_point, pending):
     """Write every invocation of one event, and a notification for each failure."""
     rows = [_invocation(account, integration_point, item) for item in pending]
     Invocation.objects.bulk_create(rows)
-    billing.charge_invocations(rows)
+    holds = {f"invocation:{row.sid}": item.held for item, row in zip(pending, rows) if item.held}
+    billing.charge_invocations(rows, holds)
     notes = []
     for item, row in zip(pending, rows):
         if row.status == Invocation.Status.FAILED and not row.is_test:
