@@ -8,10 +8,10 @@ own: one whose threads wait the `Retry-After` of a 429 (judged: what 50 dripping
 hold), one whose threads resend RETRY_PAUSE_S after a 429 (reported: that is an API flood
 of some 500 requests a second, which API_RATE_LIMIT and the cheap 429 answer, not the
 webhook path).
-Optionally (REDOS_LOOKUPS > 0, env BENCH_ISOLATION_REDOS) a third account runs that many
-lookups at once of an add-on whose response schema has the pattern `^(a+)+$` and whose
-publisher answers `{"name": "aaaa…!"}` (catastrophic backtracking on Python's `re`): off by
-default until linear-time patterns are in, since on `re` each such lookup burns seconds of CPU.
+Meanwhile (REDOS_LOOKUPS, env BENCH_ISOLATION_REDOS, 20 by default; 0 turns it off) a third
+account keeps that many lookups at once going of an add-on whose response schema has the
+pattern `^(a+)+$` and whose publisher answers `{"name": "aaaa…!"}` (catastrophic backtracking
+on Python's `re`, seconds of CPU each; linear on RE2, which now runs publishers' patterns).
 Figures: the bystander's p50 and p99 under attack as a ratio to the baseline (target < 1.5),
 and how the attacker's deliveries ended (cut at WEBHOOK_TIMEOUT_S with 61041, or refused 429
 past WEBHOOK_MAX_IN_FLIGHT). Shared gunicorn of the harness (-w 2 --threads 8 gthread).
@@ -34,7 +34,8 @@ WARMUP = 20
 ATTACKERS = 50
 ATTACK_SETTLE_S = 1.5  # the attack is in full flow before the bystander's first call
 RETRY_PAUSE_S = 0.1
-REDOS_LOOKUPS = int(os.environ.get("BENCH_ISOLATION_REDOS", "0"))
+REDOS_LOOKUPS = int(os.environ.get("BENCH_ISOLATION_REDOS", "20"))
+REDOS_PAUSE_S = 0.5  # each ReDoS attacker sends again this long after its answer
 TARGET_RATIO = 1.5
 
 
@@ -74,7 +75,7 @@ def run():
                     attack.stop()
                     if redos:
                         redos.stop()
-                rows += _rows(baseline, attacked, attack, in_flight, judged=honours_retry_after)
+                rows += _rows(baseline, attacked, attack, in_flight, redos, judged=honours_retry_after)
     finally:
         dripping.stop()
     return rows
@@ -169,21 +170,38 @@ class ReDoS:
         self.pool = ThreadPoolExecutor(REDOS_LOOKUPS)
 
     def start(self):
+        self.stopping = threading.Event()
+        self.took_ms, self.codes = [], Counter()
+        self.futures = [self.pool.submit(self._keep_trying) for _ in range(REDOS_LOOKUPS)]
+
+    def _keep_trying(self):
+        """One attacker: the backtracking lookup again and again while the phase lasts."""
         session = self.platform.session(self.account)
-        self.futures = [
-            self.pool.submit(session.get, self.url, params={"AddOns": "bench_isolation_redos"}, timeout=120)
-            for _ in range(REDOS_LOOKUPS)
-        ]
+        while not self.stopping.is_set():
+            took, reply = harness.timed(
+                lambda: session.get(self.url, params={"AddOns": "bench_isolation_redos"}, timeout=120)
+            )
+            result = reply.json()["add_ons"]["results"]["bench_isolation_redos"] if reply.status_code == 200 else {}
+            self.took_ms.append(took)
+            self.codes[result.get("code") or result.get("status") or reply.status_code] += 1
+            self.stopping.wait(REDOS_PAUSE_S)
 
     def stop(self):
+        self.stopping.set()
         for future in self.futures:
             future.result(timeout=180)
         self.pool.shutdown()
         self.server.shutdown()
         self.server.server_close()
 
+    def summary(self):
+        if not self.took_ms:
+            return "no ReDoS lookup answered"
+        codes = ", ".join(f"{n}× {code}" for code, n in self.codes.most_common())
+        return f"ReDoS lookups: {len(self.took_ms)} answered ({codes}), slowest {max(self.took_ms):.0f} ms"
 
-def _rows(baseline, attacked, attack, in_flight, *, judged):
+
+def _rows(baseline, attacked, attack, in_flight, redos_attack, *, judged):
     from django.conf import settings
 
     redos = f" + {REDOS_LOOKUPS} ReDoS lookups" if REDOS_LOOKUPS else " (ReDoS lookups off: BENCH_ISOLATION_REDOS)"
@@ -202,7 +220,7 @@ def _rows(baseline, attacked, attack, in_flight, *, judged):
                     "under attack (ms)": during,
                     "ratio": ratio,
                     "dripping deliveries open at the end": in_flight,
-                    "attacker's answers": attack_text,
+                    "attacker's answers": attack_text + (f"; {redos_attack.summary()}" if redos_attack else ""),
                     "load avg 1 min": _load_average(),
                     "verdict": (
                         f"{'met' if met else 'MISSED'}: ratio {ratio:.2f} vs target < {TARGET_RATIO}"
