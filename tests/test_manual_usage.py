@@ -15,7 +15,8 @@ import requests
 from addons.models import BillableItem, Notification
 from billing.models import Balance, BillingEvent, LedgerEntry, UsageReport
 from marketplace.errors import InvalidManifest
-from tests.cluster import ROOT, test_database_url
+from tests import cluster
+from tests.cluster import ROOT
 from tests.test_billing import lookup
 
 ITEMS = [{"name": "report", "price": "0.50"}, {"name": "page", "price": "0.01"}]
@@ -399,7 +400,7 @@ def test_reports_from_separate_processes(transactional_db, manual, publisher, cu
     _, installation, items = manual
     go = tmp_path / "go"
     body = json.dumps([{"sid": items["report"], "quantity": 2}])
-    env = {**os.environ, "DATABASE_URL": test_database_url(), "SECRET_KEY": settings.SECRET_KEY,
+    env = {**os.environ, "DATABASE_URL": cluster.test_database_url(), "SECRET_KEY": settings.SECRET_KEY,
            "DJANGO_SETTINGS_MODULE": "marketplace.settings"}  # fmt: skip
     processes = [
         subprocess.Popen(
