@@ -35,7 +35,7 @@ ATTACKERS = 50
 ATTACK_SETTLE_S = 1.5  # the attack is in full flow before the bystander's first call
 RETRY_PAUSE_S = 0.1
 REDOS_LOOKUPS = int(os.environ.get("BENCH_ISOLATION_REDOS", "20"))
-REDOS_PAUSE_S = 0.5  # each ReDoS attacker sends again this long after its answer
+REDOS_PAUSE_S = 1.0  # each ReDoS attacker sends again this long after its answer
 TARGET_RATIO = 1.5
 
 

@@ -95,6 +95,7 @@ def console_pages(customer, publisher, make_listing):
         "/console/numbers/",
         "/console/recordings/",
         "/console/usage/",
+        "/console/invoices/",
         "/console/debugger/",
     ]
 
