@@ -21,10 +21,10 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.selectors import ensure_may_act, may_act
-from addons.invocation import builder, circuit, engine, outcomes, pacing, transport
-from addons.invocation.verdict import Verdict, judge
+from invocation import builder, circuit, engine, outcomes, pacing, transport
+from invocation.verdict import Verdict, judge
 from addons.models import InstalledAddOn, InstalledExtension
-from addons.services import invocations as records
+from invocation import records
 from billing import services as billing
 from marketplace import inflight, outages
 from marketplace.api.formats import absolute_url

@@ -1,6 +1,7 @@
 from django.urls import path
 
-from addons.api import alerts, listings, lookups, publishers, sandbox, views
+from addons.api import alerts, listings, views
+from invocation.api import lookups, sandbox, trial
 from accounts.api.referrals import ReferralConversion
 from billing.api.views import InstalledAddOnUsage
 
@@ -25,5 +26,5 @@ urlpatterns = [
     path("v1/Alerts/<str:sid>", alerts.AlertDetail.as_view()),
     path("sandbox/v1/Messages", sandbox.InboundMessage.as_view()),
     path("sandbox/v1/Calls", sandbox.InboundCall.as_view()),
-    path("sandbox/v1/Listings/<str:listing_sid>/TestInvocations", publishers.TestInvocation.as_view()),
+    path("sandbox/v1/Listings/<str:listing_sid>/TestInvocations", trial.TestInvocation.as_view()),
 ]

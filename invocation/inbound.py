@@ -12,9 +12,8 @@ import math
 
 from django.conf import settings
 
-from addons import selectors, webhooks
-from addons.invocation import engine, outcomes
-from addons.services import invocations as records
+from addons import selectors
+from invocation import engine, outcomes, records, webhooks
 from marketplace import inflight
 from marketplace.errors import TooManyInFlight
 from marketplace.sids import new_sid
