@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "accounts",
     "addons",
     "billing",
+    "invocation",
     "recordings",
     "console",
 ]

@@ -44,7 +44,7 @@ from schemathesis.specs.openapi.checks import (
 from addons.models import Extension
 from addons.services import installations
 from addons.services.assignments import assign_add_on
-from invocation.records import notify
+from addons.services.notifications import notify
 from accounts.services import create_phone_number
 from accounts.api.auth import ApiPrincipal
 from marketplace.wsgi import application
