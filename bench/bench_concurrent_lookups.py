@@ -155,7 +155,7 @@ def _reset_circuit(publisher):
     """Each burst starts with the publisher's circuit closed, whatever the previous one did."""
     from django.core.cache import cache
 
-    from addons.invocation import circuit
+    from invocation import circuit
 
     key = circuit._key(circuit.Endpoint(publisher.account_sid, publisher.url + "/lookup"))
     cache.delete_many([key, key + ":probe"])

@@ -73,7 +73,7 @@ def _direct_sender(session, customer, name):
     from django.utils import timezone
 
     from addons import selectors
-    from addons.invocation import builder, engine
+    from invocation import builder, engine
 
     installation, _ = selectors.installations_named(customer, [name], "lookups")[name]
 

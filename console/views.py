@@ -17,7 +17,7 @@ from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.utils import timezone
 
-from addons.invocation import trial
+from invocation import trial
 from addons.models import Listing, Notification
 from console.accounts import SESSION_KEY, accounts_of, publisher_only, with_account
 from console.forms import ManifestForm, RecordingUploadForm, TestInvocationForm
@@ -28,7 +28,7 @@ from billing import selectors as billing_selectors
 from billing import services as billing_services
 from billing.models import BillingEvent, Invoice, LedgerEntry, Statement
 from billing.money import format_money
-from addons import sla
+from invocation import sla
 from addons.manifest import load_manifest
 from addons.services import import_listing
 from console.charts import line_chart, stacked_bars

@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "accounts",
     "addons",
     "billing",
+    "invocation",
     "recordings",
     "console",
 ]
@@ -241,7 +242,7 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 WHITENOISE_USE_FINDERS = True
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["marketplace.api.auth.TwilioBasicAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.api.auth.TwilioBasicAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [

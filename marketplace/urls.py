@@ -4,6 +4,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerSplitView
 
 from accounts.api import views as account_views
+from accounts.api.referrals import ReferralConversion
 from marketplace import health
 from addons.api import views_2010 as assigned
 from billing.api import views as billing
@@ -53,7 +54,12 @@ urlpatterns = [
     ),
     path("downloads/v1/Payloads/<str:token>", recording_views.payload_download, name="payload_download"),
     path("", RedirectView.as_view(pattern_name="console:dashboard", permanent=False)),
+    # The root URLconf is where every app meets: the one module of marketplace/ that imports
+    # apps (pyproject.toml's import-linter contracts say so).
     path("", include("addons.api.urls")),
+    path("v1/InstalledAddOns/<str:installation_sid>/Usage", billing.InstalledAddOnUsage.as_view()),
+    path("v1/ReferralConversion", ReferralConversion.as_view()),
+    path("", include("invocation.api.urls")),
     *api_2010,
 ]
 

@@ -7,7 +7,7 @@ customer's slow or dripping callback_url holds a worker for one short attempt at
 
 import json
 
-from addons import webhooks
+from invocation import webhooks
 from marketplace.api.formats import absolute_url
 
 
@@ -31,7 +31,7 @@ def describe(result):
 
 
 def attempt(result, url, method):
-    """One delivery: the webhook outcome (a dict, see addons.webhooks.send_signed)."""
+    """One delivery: the webhook outcome (a dict, see invocation.webhooks.send_signed)."""
     return webhooks.send_signed(account=result.account, url=url, method=method, params=describe(result))
 
 

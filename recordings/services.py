@@ -21,10 +21,11 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.selectors import ensure_may_act, may_act
-from addons.invocation import builder, circuit, engine, outcomes, pacing, transport
-from addons.invocation.verdict import Verdict, judge
+from invocation import builder, circuit, engine, outcomes, pacing, transport
+from invocation.verdict import Verdict, judge
 from addons.models import InstalledAddOn, InstalledExtension
-from addons.services import invocations as records
+from addons.services import notifications
+from invocation import records
 from billing import services as billing
 from marketplace import inflight, outages
 from marketplace.api.formats import absolute_url
@@ -518,7 +519,7 @@ def notify_customer(*, result_sid):
         AddOnResult.objects.filter(sid=result_sid).update(customer_notification=owed.NOT_REQUESTED)
         return None
     if not may_act(result.account):  # no outbound call on behalf of a suspended or closed account
-        records.notify(
+        notifications.notify(
             account=result.account,
             code=outcomes.ACCOUNT_INACTIVE.code,
             message=f"The account is {result.account.status}: the result {result.sid} was not sent to {url}",
@@ -550,7 +551,7 @@ def notify_customer(*, result_sid):
     if notify.worth_retrying(outcome) and attempts <= len(pauses):
         _notify_again(result_sid, after_s=pauses[attempts - 1], attempts=attempts)
         return None
-    records.notify(
+    notifications.notify(
         account=result.account,
         code=61031,
         message=f"The result {result.sid} could not be delivered to {url}: {outcome['error']}",

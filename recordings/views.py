@@ -4,7 +4,7 @@ from django.http import FileResponse, Http404, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from marketplace.api.auth import authenticate_credentials, basic_credentials
+from accounts.api.auth import authenticate_credentials, basic_credentials
 from marketplace.errors import AuthenticationFailed, MarketplaceError
 from recordings import services
 from recordings.downloads import payload_sid_from, safe_content_type

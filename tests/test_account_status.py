@@ -17,7 +17,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from accounts import services as account_services
 from accounts.models import Account, IncomingPhoneNumber
 from accounts.selectors import ensure_may_act, may_act
-from addons.invocation import trial
+from invocation import trial
 from addons.models import Assignment, InstalledAddOn, InstalledExtension, Invocation, ListingVersion, Notification
 from addons.services import install_add_on
 from billing import services as billing_services

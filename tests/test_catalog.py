@@ -152,7 +152,7 @@ class TestCommands:
 
 class TestDemoData:
     def test_loads_once_and_is_idempotent(self, db, tmp_path, monkeypatch):
-        from addons.management.commands import demo_data
+        from console.management.commands import demo_data
 
         monkeypatch.setattr(demo_data, "DEMO_DIR", tmp_path / "demo")
         first = run("demo_data")

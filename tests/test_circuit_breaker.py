@@ -155,7 +155,7 @@ def test_migrate_alone_leaves_a_breaker_that_opens(tmp_path):
     assert migrate.returncode == 0, migrate.stderr
     script = (
         "from django.test import Client\n"
-        "from addons.invocation import circuit\n"
+        "from invocation import circuit\n"
         "endpoint = circuit.Endpoint('AC' + '1' * 32, 'https://publisher.example/x')\n"
         "for _ in range(5):\n"
         "    circuit.Breaker([endpoint]).record(endpoint, failed=True)\n"

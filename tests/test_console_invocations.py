@@ -6,7 +6,7 @@ from django.test import Client
 
 from accounts.services import add_member, create_account
 from addons.models import Invocation
-from addons.services.invocations import notify
+from addons.services.notifications import notify
 
 
 def console_client(account, username, *, enforce_csrf=False):

@@ -18,7 +18,7 @@ import time
 import pytest
 from werkzeug import Response
 
-from addons.invocation import engine
+from invocation import engine
 from addons.models import InstalledAddOn, Invocation, Listing, Notification
 from billing.models import BillingEvent
 from marketplace import untrusted_json
@@ -267,7 +267,7 @@ def test_python_re_never_runs_a_publisher_pattern(monkeypatch):
     import jsonschema._legacy_keywords
     import jsonschema._utils
 
-    from addons.invocation.verdict import schema_problems
+    from invocation.verdict import schema_problems
 
     class NoPythonRe:
         def __getattr__(self, name):

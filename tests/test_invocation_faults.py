@@ -18,7 +18,7 @@ from pytest_httpserver import HTTPServer
 from twilio.request_validator import RequestValidator
 from werkzeug import Response
 
-from addons.invocation import outcomes
+from invocation import outcomes
 from addons.models import Extension, InstalledAddOn, Invocation, Listing, Notification
 from tests.private_services import free_port
 

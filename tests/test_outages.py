@@ -4,7 +4,7 @@ PostgreSQL and Redis servers under a running deployment.)"""
 
 import pytest
 
-from addons.invocation import circuit
+from invocation import circuit
 from tests.private_services import free_port
 
 

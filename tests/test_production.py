@@ -101,7 +101,7 @@ def test_readyz_is_503_when_redis_is_unreachable():
 
 
 def test_json_log_lines_carry_the_request_sid():
-    record = logging.LogRecord("addons.invocation.engine", logging.INFO, __file__, 1, "invocation %s", ("x",), None)
+    record = logging.LogRecord("invocation.engine", logging.INFO, __file__, 1, "invocation %s", ("x",), None)
     record.request_sid = "XR" + "a" * 32
     line = json.loads(MarketplaceJsonFormatter().format(record))
     assert line["request_sid"] == "XR" + "a" * 32 and line["level"] == "INFO" and line["message"] == "invocation x"
@@ -129,10 +129,10 @@ def test_log_lines_keep_paths_but_not_the_tokens_in_them(rf, path):
 def test_every_invocation_is_logged_with_its_request_sid(api, installed_at, httpserver, caplog):
     httpserver.expect_request("/ok").respond_with_json({"ok": True})
     installed_at(httpserver.url_for("/ok"), unique_name="logged")
-    with caplog.at_level(logging.INFO, logger="addons.invocation.engine"):
+    with caplog.at_level(logging.INFO, logger="invocation.engine"):
         body = api.get("/v1/PhoneNumbers/+14155552671", {"AddOns": ["logged", "missing"]}).json()
     sid = body["add_ons"]["results"]["logged"]["request_sid"]
-    lines = [r for r in caplog.records if r.name == "addons.invocation.engine"]
+    lines = [r for r in caplog.records if r.name == "invocation.engine"]
     assert [(r.request_sid, r.getMessage()) for r in lines if r.request_sid == sid] == [
         (sid, lines[0].getMessage())
     ] and "success" in lines[0].getMessage()

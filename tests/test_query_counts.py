@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.services import create_phone_number
 from addons.services import assign_add_on, install_add_on
-from addons.services.invocations import notify
+from addons.services.notifications import notify
 from billing import services as billing
 from recordings.models import AddOnResult, Payload, Recording
 

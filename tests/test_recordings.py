@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from addons.models import Invocation, Notification
 from billing.models import BillingEvent
-from marketplace.api.auth import authenticate_credentials
+from accounts.api.auth import authenticate_credentials
 from recordings import services
 from recordings.models import AddOnResult, Payload, Recording
 from tests.recording_helpers import recording_manifest, wav_bytes

@@ -44,9 +44,9 @@ from schemathesis.specs.openapi.checks import (
 from addons.models import Extension
 from addons.services import installations
 from addons.services.assignments import assign_add_on
-from addons.services.invocations import notify
+from addons.services.notifications import notify
 from accounts.services import create_phone_number
-from marketplace.api.auth import ApiPrincipal
+from accounts.api.auth import ApiPrincipal
 from marketplace.wsgi import application
 from recordings import services as recordings
 from recordings.downloads import payload_download_url

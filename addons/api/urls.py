@@ -1,8 +1,6 @@
 from django.urls import path
 
-from addons.api import alerts, listings, lookups, publishers, sandbox, views
-from accounts.api.referrals import ReferralConversion
-from billing.api.views import InstalledAddOnUsage
+from addons.api import alerts, listings, views
 
 urlpatterns = [
     path("v1/AvailableAddOns", views.AvailableAddOnList.as_view()),
@@ -16,14 +14,8 @@ urlpatterns = [
         "v1/InstalledAddOns/<str:installation_sid>/Extensions/<str:sid>",
         views.InstalledAddOnExtensionDetail.as_view(),
     ),
-    path("v1/InstalledAddOns/<str:installation_sid>/Usage", InstalledAddOnUsage.as_view()),
-    path("v1/ReferralConversion", ReferralConversion.as_view()),
     path("v1/Listings", listings.ListingList.as_view()),
     path("v1/Listing/<str:sid>", listings.ListingDetail.as_view()),
-    path("v1/PhoneNumbers/<str:phone_number>", lookups.PhoneNumberLookup.as_view()),
     path("v1/Alerts", alerts.AlertList.as_view()),
     path("v1/Alerts/<str:sid>", alerts.AlertDetail.as_view()),
-    path("sandbox/v1/Messages", sandbox.InboundMessage.as_view()),
-    path("sandbox/v1/Calls", sandbox.InboundCall.as_view()),
-    path("sandbox/v1/Listings/<str:listing_sid>/TestInvocations", publishers.TestInvocation.as_view()),
 ]

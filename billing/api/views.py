@@ -4,7 +4,7 @@ from rest_framework import status
 from rest_framework.response import Response
 
 from addons.models import Notification
-from addons.services.invocations import notify
+from addons.services.notifications import notify
 from billing import selectors, services
 from marketplace.api.pagination import list_page
 from marketplace.api.parsers import JSONParser

@@ -642,7 +642,7 @@ OPERATIONS = {
         errors=(400, 404, 413, 415),
         description="Form-encoded bodies up to 16 MB; Policies at most 5 MB of JSON.",
     ),
-    ("addons.api.publishers.TestInvocation", "POST"): Operation(
+    ("invocation.api.trial.TestInvocation", "POST"): Operation(
         "CreateTestInvocation", "Call your own listing version with sample input, as a customer's call would.",
         SANDBOX, {200: resource("What was sent, what came back, and the verdict.", "sandbox.v1.test_invocation")},
         parameters=(path_sid("listing_sid", "XB", "listing (yours)"),),
@@ -660,7 +660,7 @@ OPERATIONS = {
         errors=(400, 404, 415),
     ),
     # Lookups and the debugger.
-    ("addons.api.lookups.PhoneNumberLookup", "GET"): Operation(
+    ("invocation.api.lookups.PhoneNumberLookup", "GET"): Operation(
         "FetchPhoneNumber", "Look a number up, running the named add-ons on it.", "Lookups v1",
         {200: resource("The number, with `add_ons` when AddOns was given.", LOOKUP)},
         parameters=(
@@ -702,7 +702,7 @@ OPERATIONS = {
         parameters=(path_sid("sid", "NO", "Alert"),), errors=(404,),
     ),
     # The sandbox: inbound traffic and recordings.
-    ("addons.api.sandbox.InboundMessage", "POST"): Operation(
+    ("invocation.api.sandbox.InboundMessage", "POST"): Operation(
         "CreateInboundMessage", "A message arriving at one of your numbers: runs its add-ons, then its webhook.",
         SANDBOX, {201: resource("What the add-ons and the webhook made of it.", "sandbox.v1.inbound")},
         body=form(
@@ -715,7 +715,7 @@ OPERATIONS = {
         ),
         body_required=True, errors=(400, 404, 415),
     ),
-    ("addons.api.sandbox.InboundCall", "POST"): Operation(
+    ("invocation.api.sandbox.InboundCall", "POST"): Operation(
         "CreateInboundCall", "A call arriving at one of your numbers: runs its add-ons, then its webhook.",
         SANDBOX, {201: resource("What the add-ons and the webhook made of it.", "sandbox.v1.inbound")},
         body=form(
@@ -895,7 +895,7 @@ OPERATIONS = {
 
 
 class TwilioBasicAuthenticationScheme(OpenApiAuthenticationExtension):
-    target_class = "marketplace.api.auth.TwilioBasicAuthentication"
+    target_class = "accounts.api.auth.TwilioBasicAuthentication"
     name = SECURITY_SCHEME
 
     def get_security_definition(self, auto_schema):

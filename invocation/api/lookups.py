@@ -4,8 +4,8 @@ import phonenumbers
 from rest_framework.response import Response
 
 from addons import selectors
-from addons.carrier import carrier_of
-from addons.invocation import engine
+from invocation.carrier import carrier_of
+from invocation import engine
 from marketplace.api import params
 from marketplace.api.formats import absolute_url
 from marketplace.api.views import AccountAPIView

@@ -12,9 +12,9 @@ import math
 
 from django.conf import settings
 
-from addons import selectors, webhooks
-from addons.invocation import engine, outcomes
-from addons.services import invocations as records
+from addons import selectors
+from addons.services import notifications
+from invocation import engine, outcomes, webhooks
 from marketplace import inflight
 from marketplace.errors import TooManyInFlight
 from marketplace.sids import new_sid
@@ -95,7 +95,7 @@ def deliver(*, account, url, method, params, add_ons, resource_sid):
     if add_ons is not None and method == "POST":
         params["AddOns"] = json.dumps(add_ons, separators=(",", ":"))
     elif add_ons is not None:
-        records.notify(
+        notifications.notify(
             account=account,
             code=outcomes.WEBHOOK_GET.code,
             message=f"{outcomes.WEBHOOK_GET.message}: {url} is called with GET, so AddOns is left out",
@@ -103,7 +103,7 @@ def deliver(*, account, url, method, params, add_ons, resource_sid):
         )
     outcome = webhooks.send_signed(account=account, url=url, method=method, params=params)
     if outcome.get("code"):  # refused or cut at the deadline: the debugger says so too
-        records.notify(
+        notifications.notify(
             account=account,
             code=outcome["code"],
             message=f"The webhook {url} was not delivered: {outcome['error']}",

@@ -16,11 +16,11 @@ from django.db import connection
 from django.utils import timezone
 
 from accounts.selectors import may_act
-from addons.invocation import builder, circuit, outcomes, pacing, transport
-from addons.invocation.verdict import Verdict, judge, schema_problems
+from invocation import builder, circuit, outcomes, pacing, transport
+from invocation.verdict import Verdict, judge, schema_problems
 from addons.manifest import ADD_ON_TYPES
 from addons.models import Listing
-from addons.services import invocations as records
+from invocation import records
 from billing import services as billing
 from marketplace import outages
 from marketplace.sids import new_sid

@@ -104,9 +104,3 @@ def notify_not_installed(*, account, unique_name, integration_point):
         error_code=61010,
         message=f"Add-on {unique_name} ({integration_point}): no add-on with that unique name is installed",
     )
-
-
-def notify(*, account, code, message, level=Notification.Level.WARNING, resource_sid=""):
-    return Notification.objects.create(
-        account=account, log_level=level, error_code=code, message=message, resource_sid=resource_sid
-    )

@@ -11,9 +11,9 @@ from django.utils import timezone
 
 from accounts.selectors import may_act
 from addons.configuration import validated_configuration
-from addons.invocation import builder, engine, outcomes, transport
-from addons.invocation.verdict import Verdict, judge, schema_problems
-from addons.services import invocations as records
+from invocation import builder, engine, outcomes, transport
+from invocation.verdict import Verdict, judge, schema_problems
+from invocation import records
 from marketplace.errors import InvalidParameter
 from marketplace.sids import new_sid
 

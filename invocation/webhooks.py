@@ -1,7 +1,7 @@
 """Calling the customer's own URLs (webhooks, result callbacks), signed as Twilio signs them:
 HMAC-SHA1 with the customer's auth token, so the SDK's RequestValidator checks them.
 
-Sent through the one outbound path (addons/invocation/transport.py): address policy before
+Sent through the one outbound path (invocation/transport.py): address policy before
 connecting, no redirects, and WEBHOOK_TIMEOUT_S for the whole exchange, so a customer's
 server dripping its answer holds our thread no longer than that.
 """
@@ -12,7 +12,7 @@ import requests
 from django.conf import settings
 from twilio.request_validator import RequestValidator
 
-from addons.invocation import outcomes, transport
+from invocation import outcomes, transport
 
 RESPONSE_PREVIEW = 2000
 

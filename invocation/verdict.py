@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from jsonschema.exceptions import SchemaError
 
 from addons import schemas
-from addons.invocation import outcomes
+from invocation import outcomes
 from marketplace import untrusted_json
 
 MESSAGE_LIMIT = 300

@@ -4,7 +4,7 @@ from rest_framework import status
 from rest_framework.response import Response
 
 from accounts.models import IncomingPhoneNumber
-from addons import inbound
+from invocation import inbound
 from marketplace.api import params
 from marketplace.api.views import AccountAPIView
 from marketplace.errors import NotFound

@@ -2,7 +2,7 @@
 
 from rest_framework.response import Response
 
-from addons.invocation import trial
+from invocation import trial
 from addons.models import Listing
 from marketplace.api import params
 from marketplace.api.views import PublisherAPIView
