@@ -148,7 +148,7 @@ def run():
                 rows += _measure(platform, customers, server, one_account=index == 0)
             finally:
                 platform.stop()
-    return [as_row(columns, first=rows[0]['name']) for columns in rows]
+    return [as_row(columns, first=rows[0]["name"]) for columns in rows]
 
 
 def as_row(columns, first):
