@@ -34,10 +34,10 @@ run: $(STAMP)
 test: $(DEV_STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# Benchmarks against a real gunicorn server and a throw-away SQLite database; writes
-# bench/RESULTS.md. Never part of `make test`.
+# Benchmarks against real processes and throw-away databases; writes bench/results.json and
+# bench/RESULTS.md (`make bench BENCH_ARGS="--only fanout"` runs one). Never part of `make test`.
 bench: $(DEV_STAMP)
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 # The same suite on PostgreSQL with Redis as broker and cache (both must be running).
 test-postgres: $(DEV_STAMP)

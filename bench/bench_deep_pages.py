@@ -76,7 +76,11 @@ def run(engines=tuple(ENGINES)):
     finally:
         harness.drop_postgres_database(PG_BENCH_DB)
         shutil.rmtree(work, ignore_errors=True)
-    return _rows(engines, outcomes)
+    return [as_row(columns) for columns in _rows(engines, outcomes)]
+
+
+def as_row(columns):
+    return harness.row_from_columns(columns, measured="deep / first", unit="× the first page", target=f"< {TARGET_RATIO}")
 
 
 def _rows(engines, outcomes):

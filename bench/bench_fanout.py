@@ -62,7 +62,11 @@ def run():
                 "verdict": verdict,
             }
         )
-    return rows
+    return [as_row(columns) for columns in rows]
+
+
+def as_row(columns):
+    return harness.row_from_columns(columns, measured="total / slowest", unit="× the slowest add-on", target=f"< {TARGET_RATIO}")
 
 
 def _slowest_recorded(request_sids):

@@ -86,7 +86,11 @@ def run(engines=tuple(ENGINES)):
     finally:
         harness.drop_postgres_database(PG_BENCH_DB)
         shutil.rmtree(work, ignore_errors=True)
-    return rows
+    return [as_row(columns) for columns in rows]
+
+
+def as_row(columns):
+    return harness.row_from_columns(columns, measured="holds / old", unit="× the old path's req/s", target=f"≥ {TARGET_RATIO}")
 
 
 def child(engine, work):

@@ -69,7 +69,11 @@ def run():
                 windows[label].append(_window(server, headers, expected[label], WINDOW_S))
     finally:
         bare.stop()
-    return _rows(windows, expected)
+    return [as_row(columns) for columns in _rows(windows, expected)]
+
+
+def as_row(columns):
+    return harness.row_from_columns(columns, measured="platform / bare", unit="× the bare view's req/s", target=f"≥ {TARGET_RATIO}")
 
 
 def _basic(account):

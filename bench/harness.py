@@ -41,6 +41,65 @@ class BenchError(Exception):
     """A benchmark could not produce figures (a failed call, a server that did not start)."""
 
 
+# --- the result shape every bench_*.py returns ---------------------------------------------
+
+ROW_KEYS = ("figure", "target", "measured", "unit", "verdict", "detail", "headline")
+
+
+def row(figure, *, verdict, measured=None, unit="", target=None, detail=None, headline=False):
+    """One result: what was measured (`figure`), the aim (`target`, None when there is none),
+    the number (`measured`, in `unit`), the judgement in words (`verdict`: "met: …", "MISSED: …",
+    "no target; …") and every other column of the measurement (`detail`). `headline` rows open
+    RESULTS.md in the summary table; the rest appear only in the module's own table."""
+    return {
+        "figure": figure,
+        "target": target,
+        "measured": measured,
+        "unit": unit,
+        "verdict": verdict,
+        "detail": dict(detail or {}),
+        "headline": headline,
+    }
+
+
+def judged(verdict):
+    """Whether a verdict measures against a target (as opposed to reporting)."""
+    return verdict.startswith(("met", "MISSED"))
+
+
+def row_from_columns(columns, *, measured=None, unit="", target=None, headline=None):
+    """A `row` from a module's table columns: "name" is the figure, "verdict" the verdict, the
+    `measured` column the number, the others the detail. The target is kept only when the
+    verdict judges against it. Judged rows, and rows that failed or did not run, are headlines
+    unless `headline` says otherwise."""
+    detail = dict(columns)
+    figure, verdict = detail.pop("name"), detail.pop("verdict")
+    on_target = judged(verdict)
+    if headline is None:
+        headline = on_target or verdict.startswith(("FAILED", "not run"))
+    return row(
+        figure,
+        verdict=verdict,
+        measured=detail.get(measured) if measured else None,
+        unit=unit,
+        target=target if on_target else None,
+        detail=detail,
+        headline=headline,
+    )
+
+
+def check_rows(rows):
+    """The rows as run.py needs them, or BenchError naming what is wrong."""
+    if not isinstance(rows, list) or not rows:
+        raise BenchError("run() must return a non-empty list of harness.row(...)")
+    for index, result in enumerate(rows):
+        if not isinstance(result, dict) or tuple(result) != ROW_KEYS:
+            raise BenchError(f"row {index} is not harness.row(...): {result!r:.200}")
+        if not isinstance(result["detail"], dict):
+            raise BenchError(f"row {index}: detail must be a dict")
+    return rows
+
+
 # --- database and Django -------------------------------------------------------------------
 
 

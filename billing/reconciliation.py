@@ -1,4 +1,4 @@
-"""Reconciliation: the books checked against their own rules (docs/money-design in README).
+"""Reconciliation: the books checked against their own rules (docs/billing.md).
 
 - every account's balance equals its ledger (credits - debits) minus its open holds;
 - every billing event of a nonzero amount has exactly one ledger entry, the right way round

@@ -4,8 +4,8 @@ already done elsewhere wait for the database to come back; work that only the br
 is found again by the recordings sweep."""
 
 import logging
-import time
 
+import tenacity
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpResponse, JsonResponse
@@ -19,6 +19,7 @@ logger = logging.getLogger(__name__)
 DATABASE_UNREACHABLE = (OperationalError, InterfaceError)
 UNREACHABLE = (*DATABASE_UNREACHABLE, RedisConnectionError, RedisTimeoutError)
 RETRY_AFTER_S = 5
+DATABASE_RETRY_PAUSE_S = 0.5  # between tries to record something while the database restarts
 # What every request meeting an outage is told: a domain error, so it has the usual body.
 UNAVAILABLE_ERROR = MarketplaceError(
     "Service temporarily unavailable: a backing service is restarting; retry shortly", code=20503, status=503
@@ -65,14 +66,18 @@ def _route(request):
 def retry_while_database_unreachable(work, *, what):
     """Run `work` (its own transaction), again and again while the database is unreachable,
     for up to DATABASE_OUTAGE_RETRY_S: for records of something already done outside, such
-    as a publisher holding the audio, which a restart must not lose."""
-    deadline = time.monotonic() + settings.DATABASE_OUTAGE_RETRY_S
-    while True:
-        try:
-            return work()
-        except DATABASE_UNREACHABLE as error:
-            if time.monotonic() >= deadline:
-                raise
-            log(error, what)
-            connection.close()  # never reuse a broken connection; the next try opens a new one
-            time.sleep(0.5)
+    as a publisher holding the audio, which a restart must not lose. Past that, the last
+    error is raised as it was."""
+
+    def before_retry(state):
+        log(state.outcome.exception(), what)
+        connection.close()  # never reuse a broken connection; the next try opens a new one
+
+    retrying = tenacity.Retrying(
+        retry=tenacity.retry_if_exception_type(DATABASE_UNREACHABLE),
+        stop=tenacity.stop_after_delay(settings.DATABASE_OUTAGE_RETRY_S),
+        wait=tenacity.wait_fixed(DATABASE_RETRY_PAUSE_S),
+        before_sleep=before_retry,
+        reraise=True,
+    )
+    return retrying(work)

@@ -1,4 +1,4 @@
-"""Every example of README.md and docs/*.md runs, in a test, exactly as printed.
+"""Every example of README.md and docs/**/*.md runs, in a test, exactly as printed.
 
 The examples are read from the markdown (tests/docs_markdown.py), so changing one that then no
 longer works fails here. Only the placeholders a reader replaces are replaced: `AC…` and
@@ -29,12 +29,17 @@ from tests.docs_markdown import ROOT, block_containing, code_blocks, shell_comma
 
 README = "README.md"
 MANIFEST_DOC = "docs/manifest.md"
+API_DOC = "docs/api.md"
+# Every markdown file a reader is sent to: the README and everything under docs/.
+DOCS = [README, *sorted(str(path.relative_to(ROOT)) for path in (ROOT / "docs").rglob("*.md"))]
 # Blocks that are not examples to run, and why.
 EXCUSED = {
     ("README.md", "make run    #"): "the quick-start commands themselves: `make test` is this suite",
-    ("README.md", "TLS proxy / load balancer"): "a diagram",
-    ("README.md", "gunicorn -c gunicorn.conf.py"): "production processes: tests/test_scale_out.py runs them",
+    ("README.md", "browsers · the twilio SDK · curl"): "a diagram",
     ("README.md", "customers' developers, SDKs"): "a diagram",
+    ("docs/operations.md", "TLS proxy / load balancer"): "a diagram",
+    ("docs/architecture.md", "console/      the web console"): "a diagram (tests/test_layers.py checks its order)",
+    ("docs/operations.md", "gunicorn -c gunicorn.conf.py"): "production processes: tests/test_scale_out.py runs them",
 }
 # Blocks the tests below run, by a phrase each contains.
 RUN = {
@@ -44,7 +49,7 @@ RUN = {
     ("README.md", "/sandbox/v1/Recordings"),
     ("README.md", "add_on_results.list()"),
     ("README.md", "manage.py create_account"),
-    ("README.md", "module_data_management"),
+    ("docs/api.md", "module_data_management"),
     ("docs/manifest.md", "import_listing manifest.json"),
     ("docs/manifest.md", '"unique_name": "acme_caller_name"'),
     ("docs/manifest.md", '"audio_field"'),  # tests/test_multipart_audio_field.py
@@ -53,7 +58,8 @@ RUN = {
 
 
 def test_every_block_is_run_or_excused():
-    for name in (README, MANIFEST_DOC, "docs/errors.md"):
+    assert {README, MANIFEST_DOC, API_DOC, "docs/errors.md"} <= set(DOCS)
+    for name in DOCS:
         for block in code_blocks(name):
             claims = [p for f, p in (*EXCUSED, *RUN) if f == name and p in block]
             assert len(claims) == 1, f"{name}: a block no test runs (or claimed twice): {block[:200]!r}"
@@ -134,7 +140,7 @@ def wait_until_settled(recording_sid, timeout=60):
 def test_the_304_snippet_as_printed(sdk, live_server, publisher, api_for):
     shell = api_for(publisher).post("/v1/Listings", {"ModuleInfo": '{"name": "Shell"}'}).json()["sid"]
     client = sdk(publisher.sid, publisher.auth_token)
-    snippet = placeholders(block_containing(README, "module_data_management", "python"), {"XB…": shell})
+    snippet = placeholders(block_containing(API_DOC, "module_data_management", "python"), {"XB…": shell})
     run_python(snippet, {"client": client})  # 200: the pricing changes
     run_python(snippet, {"client": client})  # 304: nothing changes, and the snippet carries on
     from twilio.base.exceptions import TwilioRestException

@@ -29,7 +29,7 @@ class PhoneNumberLookup(AccountAPIView):
             "country_code": phonenumbers.region_code_for_number(number),
             "phone_number": e164,
             "national_format": phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL),
-            # caller-name stays null: no offline data names a number's owner (see the README).
+            # caller-name stays null: no offline data names a number's owner (see docs/api.md).
             "carrier": carrier_of(number) if "carrier" in types else None,
             "add_ons": None,
             "url": absolute_url(f"/v1/PhoneNumbers/{e164}"),
