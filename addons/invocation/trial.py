@@ -1,18 +1,16 @@
 """A publisher's test invocation: one real call with sample inputs, shown in full.
 
-Uses the same builder, transport and verdict as customers' traffic; recorded as a test
+Takes the engine's one call path (prepare, send, finish) as customers' traffic; recorded as a test
 (never billed, never in the SLA figures, no notifications).
 """
-
-import time
 
 from django.conf import settings
 from django.utils import timezone
 
 from accounts.selectors import may_act
 from addons.configuration import validated_configuration
-from addons.invocation import builder, engine, outcomes, transport
-from addons.invocation.verdict import Verdict, judge, schema_problems
+from addons.invocation import builder, engine, outcomes
+from addons.invocation.verdict import Verdict, schema_problems
 from addons.services import invocations as records
 from marketplace.errors import InvalidParameter
 from marketplace.sids import new_sid
@@ -37,21 +35,18 @@ def run(*, listing, version, integration_point, inputs, configuration, runtime):
         configuration=configuration,
     )
     now = timezone.now()
-    values = builder.template_values(target, inputs, runtime, now=now)
-    request = builder.build_request(target, values, now=now)
-    request_problems = schema_problems(target.request_validation_schema, engine.validation_input(values, target))
-    exchange = None
+    # The engine's one call path, with no breaker: a test call is neither paced nor counted
+    # in the publisher's circuit.
+    call = engine.prepare(target, inputs, runtime, now=now)
+    # Shown in full even when it is not sent (its inputs do not meet the request schema).
+    request = call.request or builder.build_request(target, call.values, now=now)
     if not may_act(listing.publisher):  # as the engine: a suspended publisher's endpoint is not called
-        verdict = Verdict(outcomes.PUBLISHER_INACTIVE, outcomes.PUBLISHER_INACTIVE.message)
-    elif request_problems:
-        verdict = Verdict(outcomes.REQUIREMENTS_NOT_MET, f"{outcomes.REQUIREMENTS_NOT_MET.message}: {request_problems[0]}")
+        exchange, verdict = None, Verdict(outcomes.PUBLISHER_INACTIVE, outcomes.PUBLISHER_INACTIVE.message)
     else:
-        deadline = time.monotonic() + target.deadline_ms / 1000
-        exchange = transport.send(request, size_limit=target.size_limit, deadline=deadline)
-        verdict = judge(exchange, target)
+        exchange, verdict = engine.complete(call)
     pending = records.Pending(None, listing, version, target, verdict, request, exchange, is_test=True)
     records.record_invocations(account=listing.publisher, integration_point=integration_point, pending=[pending])
-    return _report(target, request, request_problems, exchange, verdict)
+    return _report(target, request, call.problems, exchange, verdict)
 
 
 def _report(target, request, request_problems, exchange, verdict):

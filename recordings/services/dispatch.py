@@ -5,7 +5,6 @@ new here is the answer: an asynchronous add-on accepts, and posts its result lat
 """
 
 import logging
-import time
 from datetime import timedelta
 
 from django.conf import settings
@@ -14,7 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.selectors import may_act
-from addons.invocation import builder, circuit, engine, outcomes, pacing, transport
+from addons.invocation import circuit, engine, outcomes
 from addons.invocation.verdict import Verdict, judge
 from addons.services import invocations as records
 from billing import services as billing
@@ -51,12 +50,6 @@ def deliver_to_publisher(*, result_sid):
         return _finish(result, Verdict(outcomes.INSUFFICIENT_BALANCE, outcomes.INSUFFICIENT_BALANCE.message))
 
     target = engine.target_for(installation, INTEGRATION_POINT, request_sid=result.sid)
-    paced = pacing.admit(target)
-    if not paced.allowed:
-        return _wait_for_the_publishers_next_window(result, paced.retry_after)
-    breaker = circuit.Breaker([circuit.endpoint(target)])
-    if not breaker.allows(circuit.endpoint(target)):
-        return _finish(result, Verdict(outcomes.CIRCUIT_OPEN, outcomes.CIRCUIT_OPEN.message))
     recording = result.recording
     with recording.audio.open("rb") as audio:
         inputs = {
@@ -68,20 +61,24 @@ def deliver_to_publisher(*, result_sid):
             "media_sid": recording.sid,
             "size": str(recording.size),
         }
-    now = timezone.now()
-    values = builder.template_values(target, inputs, {}, now=now)
-    request = builder.build_request(target, values, now=now)
-    exchange = transport.send(
-        request, size_limit=ACCEPTANCE_LIMIT, deadline=time.monotonic() + target.deadline_ms / 1000
+    call, exchange, verdict = engine.call_once(
+        target,
+        inputs,
+        now=timezone.now(),
+        breaker=circuit.Breaker([circuit.endpoint(target)]),
+        size_limit=ACCEPTANCE_LIMIT,
+        judging=judge_acceptance,
     )
-    verdict = judge_acceptance(exchange, target)
-    breaker.record(circuit.endpoint(target), failed=verdict.outcome.sla_breach)
+    if verdict.outcome is outcomes.RATE_LIMITED:
+        return _wait_for_the_publishers_next_window(result, call.retry_after)
+    if call.request is None:  # its circuit is open, or its inputs do not meet the request schema
+        return _finish(result, verdict)
     logger.info(
         "recording %s sent to %s: %s", recording.sid, installation.unique_name, verdict.outcome.name,
         extra={"request_sid": result.sid},
     )  # fmt: skip
     pending = records.Pending(
-        installation, installation.listing, installation.version, target, verdict, request, exchange, recording.sid
+        installation, installation.listing, installation.version, target, verdict, call.request, exchange, recording.sid
     )
 
     @transaction.atomic
