@@ -16,15 +16,27 @@ from marketplace.errors import InvalidParameter
 from marketplace.sids import new_sid
 
 BODY_PREVIEW = 64 * 1024
+SAMPLE_NUMBER = "+14155552671"  # the From of a test that names none (the API's and the console's)
 
 
-def run(*, listing, version, integration_point, inputs, configuration, runtime):
+def run(*, listing, version, integration_point=None, inputs=None, configuration=None, runtime=None):
+    """The test call, with the defaults for what the publisher left out: the version's first
+    integration point, SAMPLE_NUMBER as the From, no configuration, no runtime fields."""
+    inputs = inputs or {}
+    inputs = {
+        "primary_address": inputs.get("primary_address") or SAMPLE_NUMBER,
+        "secondary_address": inputs.get("secondary_address") or "",
+        "body": inputs.get("body") or "",
+    }
+    runtime = {name: str(value) for name, value in (runtime or {}).items()}
+    if not integration_point:
+        integration_point = version.extensions.first().unique_name
     if not version.extensions.filter(unique_name=integration_point).exists():
         supported = ", ".join(version.extensions.values_list("unique_name", flat=True))
         raise InvalidParameter(
             f"Parameter 'IntegrationPoint' must be one this version supports: {supported}", param="IntegrationPoint"
         )
-    configuration = validated_configuration(version.configuration_schema, configuration)
+    configuration = validated_configuration(version.configuration_schema, configuration or {})
     target = engine.target_from(
         listing,
         version,
