@@ -2,7 +2,7 @@
 
 from django.db.models import Q
 
-from accounts.selectors import acting
+from accounts.selectors import acting, phone_numbers
 from addons.models import Assignment, Extension, InstalledAddOn, InstalledExtension, Listing, Notification
 from marketplace.errors import NotFound
 from marketplace.selectors import one
@@ -117,6 +117,13 @@ def assignment_to(installation, phone_number_sid):
     if found is None:
         raise NotFound(f"AssignedAddOn {phone_number_sid} was not found")
     return found
+
+
+def numbers_assigned_or_not(installation):
+    """The installation's account's numbers (by number): (assigned to it, the others)."""
+    assigned = set(Assignment.objects.filter(installation=installation).values_list("phone_number_id", flat=True))
+    numbers = phone_numbers(installation.account).order_by("phone_number")
+    return [n for n in numbers if n.id in assigned], [n for n in numbers if n.id not in assigned]
 
 
 def alerts(account, *, level=None):

@@ -144,14 +144,13 @@ def installation(request, account, installation_sid):
         else:
             messages.success(request, "Configuration saved.")
             return redirect("console:installation", installation_sid=found.sid)
-    numbers = account_selectors.phone_numbers(account).order_by("phone_number")
-    assigned = {a.phone_number_id for a in found.assignments.all()}
+    assigned, unassigned = selectors.numbers_assigned_or_not(found)
     context = {
         "installation": found,
         "form": form,
         "extensions": selectors.installed_extensions(found),
-        "assigned": [n for n in numbers if n.id in assigned],
-        "unassigned": [n for n in numbers if n.id not in assigned],
+        "assigned": assigned,
+        "unassigned": unassigned,
     }
     return render(request, "console/installation.html", context)
 
