@@ -126,7 +126,7 @@ def invoke(*, account, planned, integration_point, inputs, runtime=None, resourc
     now = timezone.now()
     started = time.monotonic()
     results = [None] * len(planned)
-    calls = []  # (index, target, request)
+    calls = []  # (index, planned item, Call) of the calls that go out
     rows = []
     _hold_what_priced_add_ons_cost(account, planned)
     breaker = circuit.Breaker([circuit.endpoint_of(item.installation) for item in planned if item.refusal is None])
