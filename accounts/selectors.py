@@ -37,6 +37,21 @@ _FORMATTING = re.compile(r"[\s().-]")
 _FRAGMENT = re.compile(r"^\+?[0-9*]{1,20}$")
 
 
+def accounts_of(user):
+    """The accounts a console user is a member of."""
+    return Account.objects.filter(memberships__user=user).order_by("id")
+
+
+def account_of(user, sid):
+    """One of the user's accounts by its SID, or None."""
+    return accounts_of(user).filter(sid=sid).first() if sid else None
+
+
+def phone_numbers_with_assignments(account):
+    """The account's numbers with what is assigned to each, as the console lists them."""
+    return phone_numbers(account).prefetch_related("assignments__installation").order_by("id")
+
+
 def phone_numbers_matching(account, *, phone_number=None, friendly_name=None, origin=None):
     """The account's numbers, filtered as Twilio's IncomingPhoneNumbers list is: `phone_number`
     a fragment of the number (a leading `+` anchors it at the start; `*` is any one digit),

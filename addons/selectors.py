@@ -2,8 +2,8 @@
 
 from django.db.models import Q
 
-from accounts.selectors import acting
-from addons.models import Assignment, Extension, InstalledAddOn, InstalledExtension, Listing
+from accounts.selectors import acting, phone_numbers
+from addons.models import Assignment, Extension, InstalledAddOn, InstalledExtension, Listing, Notification
 from marketplace.errors import NotFound
 from marketplace.selectors import one
 
@@ -33,6 +33,42 @@ def available_listing(account, sid, *, param=None):
     return one(available_listings(account), sid, "AvailableAddOn", param=param)
 
 
+def catalog(account, *, text="", add_on_type=None, integration_point=None, pricing=None):
+    """available_listings as the console's catalog filters them (each filter optional)."""
+    listings = available_listings(account).select_related("publisher").order_by("friendly_name")
+    if text:
+        listings = listings.filter(friendly_name__icontains=text) | listings.filter(description__icontains=text)
+    if add_on_type:
+        listings = listings.filter(type=add_on_type)
+    if integration_point:
+        listings = listings.filter(latest_version__extensions__unique_name=integration_point)
+    if pricing:
+        listings = listings.filter(pricing_type=pricing)
+    return listings.distinct()
+
+
+def own_listings(publisher):
+    """A publisher's own listings, in every state."""
+    return Listing.objects.filter(publisher=publisher).select_related("publisher", "latest_version")
+
+
+def own_listing(publisher, sid):
+    return one(own_listings(publisher), sid, "Listing")
+
+
+def versions(listing):
+    """A listing's versions, the newest first."""
+    return listing.versions.order_by("-number").prefetch_related("extensions")
+
+
+def version(listing, sid, *, param=None):
+    found = listing.versions.filter(sid=sid).first()
+    if found is None:
+        prefix = f"Parameter '{param}': " if param else ""
+        raise NotFound(f"{prefix}version {sid} of this listing was not found", param=param)
+    return found
+
+
 def available_extensions(listing):
     """The integration points of the listing's current version."""
     return Extension.objects.filter(versions=listing.latest_version_id)
@@ -42,8 +78,9 @@ def available_extension(listing, sid):
     return one(available_extensions(listing), sid, "Extension")
 
 
-def installations(account):
-    return InstalledAddOn.objects.filter(account=account).select_related("listing", "account")
+def installations(account, *, listing=None):
+    found = InstalledAddOn.objects.filter(account=account).select_related("listing", "account")
+    return found if listing is None else found.filter(listing=listing).order_by("id")
 
 
 def installation(account, sid, *, param=None):
@@ -72,6 +109,31 @@ def assignment(phone_number, installation_sid):
     if found is None:
         raise NotFound(f"AssignedAddOn {installation_sid} was not found")
     return found
+
+
+def assignment_to(installation, phone_number_sid):
+    """The installation's assignment to one of its account's numbers, by the number's SID."""
+    found = installation.assignments.select_related("phone_number").filter(phone_number__sid=phone_number_sid).first()
+    if found is None:
+        raise NotFound(f"AssignedAddOn {phone_number_sid} was not found")
+    return found
+
+
+def numbers_assigned_or_not(installation):
+    """The installation's account's numbers (by number): (assigned to it, the others)."""
+    assigned = set(Assignment.objects.filter(installation=installation).values_list("phone_number_id", flat=True))
+    numbers = phone_numbers(installation.account).order_by("phone_number")
+    return [n for n in numbers if n.id in assigned], [n for n in numbers if n.id not in assigned]
+
+
+def alerts(account, *, level=None):
+    """The account's debugger alerts, the newest first; of one log level if `level`."""
+    found = Notification.objects.filter(account=account).select_related("account").order_by("-id")
+    return found if level is None else found.filter(log_level=level)
+
+
+def alert(account, sid):
+    return one(alerts(account), sid, "Alert")
 
 
 _INVOCABLE = ("listing", "listing__publisher", "version")

@@ -7,7 +7,7 @@ from django.db.models import Count, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from billing.models import BillingEvent
+from billing.models import BillingEvent, Invoice, LedgerEntry, Statement
 from marketplace.errors import InvalidParameter
 
 MARKETPLACE = "marketplace"
@@ -109,3 +109,37 @@ def usage_by_day(account, *, start_date=None, end_date=None):
         .annotate(count=Count("id"), usage=Sum("quantity"), amount=Sum("amount"))
         .order_by("day", "listing__unique_name")
     )
+
+
+def recent_ledger(account, *, limit=20):
+    """The account's latest ledger entries (credits, debits), the newest first."""
+    return LedgerEntry.objects.filter(account=account).order_by("-id")[:limit]
+
+
+def statements(publisher):
+    """The publisher's closed monthly statements, the latest first."""
+    return Statement.objects.filter(publisher=publisher).order_by("-period")
+
+
+def closed_statement(publisher, month):
+    """The statement closed for that month, or None while the month is open."""
+    return Statement.objects.filter(publisher=publisher, period=month).first()
+
+
+def manual_events(publisher, *, limit=50):
+    """The latest usage the publisher reported by hand, and the credits it gave."""
+    return (
+        BillingEvent.objects.filter(publisher=publisher, kind__in=[BillingEvent.Kind.MANUAL, BillingEvent.Kind.CREDIT])
+        .select_related("listing", "billable_item", "account")
+        .order_by("-id")[:limit]
+    )
+
+
+def invoices(account):
+    """The account's closed monthly invoices, the latest first."""
+    return Invoice.objects.filter(account=account).order_by("-period")
+
+
+def closed_invoice(account, month):
+    """The invoice closed for that month, or None while the month is open."""
+    return Invoice.objects.filter(account=account, period=month).first()

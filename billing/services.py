@@ -23,6 +23,7 @@ from addons.models import BillableItem, InstalledAddOn, Listing, Notification
 from billing.models import Balance, BillingEvent, Hold, Invoice, LedgerEntry, Statement, UsageReport
 from billing.money import format_money
 from marketplace.errors import InvalidParameter, MarketplaceError
+from marketplace.sids import normalize_sid
 
 MICRO = Decimal("0.000001")
 # Amounts are whole micro-dollars; SQLite does decimal arithmetic in binary floating point,
@@ -322,6 +323,28 @@ REASON_MAX_LENGTH = 255
 
 
 def report_usage(*, publisher, installation_sid, items, token=""):
+    """The publisher reports usage of its billable items on a customer's installation, as
+    the request has it: `installation_sid` as given, `items` the body's billable_items.
+    Every refusal is also told to the publisher's debugger (and raised)."""
+    try:
+        if not isinstance(items, list) or not items:
+            raise UsageRefused("The body must be a JSON object with a non-empty billable_items list", status=400)
+        sid = normalize_sid(installation_sid, "XE")
+        if sid is None:
+            raise UsageRefused(f"No add-on is installed with the SID {installation_sid}", status=404)
+        return _report_usage(publisher=publisher, installation_sid=sid, items=items, token=token)
+    except UsageRefused as refusal:
+        Notification.objects.create(
+            account=publisher,
+            log_level=Notification.Level.ERROR if refusal.level == "error" else Notification.Level.WARNING,
+            error_code=refusal.code,
+            message=f"Usage report for {installation_sid}: {refusal.message}",
+            resource_sid=installation_sid[:34],
+        )
+        raise
+
+
+def _report_usage(*, publisher, installation_sid, items, token=""):
     """The publisher reports usage of its billable items on a customer's installation.
 
     Billed by the installation's pinned version: its pricing model, items and prices. A

@@ -6,21 +6,19 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import render
 
-from accounts.models import Account
+from accounts import selectors as account_selectors
 from accounts.selectors import may_act
 
 SESSION_KEY = "console_account_sid"
 
 
 def accounts_of(user):
-    return Account.objects.filter(memberships__user=user).order_by("id")
+    return account_selectors.accounts_of(user)
 
 
 def current_account(request):
-    accounts = accounts_of(request.user)
-    chosen = request.session.get(SESSION_KEY)
-    account = accounts.filter(sid=chosen).first() if chosen else None
-    return account or accounts.first()
+    chosen = account_selectors.account_of(request.user, request.session.get(SESSION_KEY))
+    return chosen or accounts_of(request.user).first()
 
 
 READS = ("GET", "HEAD", "OPTIONS")

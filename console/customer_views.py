@@ -13,9 +13,8 @@ from django.views.decorators.http import require_POST
 
 from accounts import selectors as account_selectors
 from accounts import services as account_services
-from accounts.models import IncomingPhoneNumber
 from addons import selectors, services
-from addons.models import INTEGRATION_POINTS, AddOnType, InstalledAddOn, PricingModel
+from addons.models import INTEGRATION_POINTS, AddOnType, PricingModel
 from console.accounts import with_account
 from console.configuration import widget_schema
 from console.forms import ConfigurationForm, InstallForm, PhoneNumberForm
@@ -58,20 +57,26 @@ def _installation(account, sid):
         raise Http404("No such installation")
 
 
+def _phone_number(account, sid):
+    try:
+        return account_selectors.phone_number(account, sid)
+    except NotFound:
+        raise Http404("No such phone number")
+
+
 @with_account
 def catalog(request, account):
-    listings = selectors.available_listings(account).select_related("publisher").order_by("friendly_name")
     query = request.GET
-    if text := query.get("q", "").strip():
-        listings = listings.filter(friendly_name__icontains=text) | listings.filter(description__icontains=text)
-    if (kind := query.get("type")) in AddOnType.values:
-        listings = listings.filter(type=kind)
-    if (point := query.get("integration_point")) in INTEGRATION_POINTS:
-        listings = listings.filter(latest_version__extensions__unique_name=point)
-    if (pricing := query.get("pricing")) in PricingModel.values:
-        listings = listings.filter(pricing_type=pricing)
+    kind, point, pricing = query.get("type"), query.get("integration_point"), query.get("pricing")
+    listings = selectors.catalog(
+        account,
+        text=query.get("q", "").strip(),
+        add_on_type=kind if kind in AddOnType.values else None,
+        integration_point=point if point in INTEGRATION_POINTS else None,
+        pricing=pricing if pricing in PricingModel.values else None,
+    )
     context = {
-        "listings": listings.distinct(),
+        "listings": listings,
         "types": AddOnType.choices,
         "points": list(INTEGRATION_POINTS),
         "pricings": PricingModel.choices,
@@ -89,7 +94,7 @@ def listing_page(request, account, listing_sid):
         "version": version,
         "fields": widget_schema(version.configuration_schema, listing.type)["keys"],
         "extensions": selectors.available_extensions(listing),
-        "installed": InstalledAddOn.objects.filter(account=account, listing=listing).order_by("id"),
+        "installed": selectors.installations(account, listing=listing),
         "content": listing.content or {},
     }
     return render(request, "console/listing.html", context)
@@ -139,14 +144,13 @@ def installation(request, account, installation_sid):
         else:
             messages.success(request, "Configuration saved.")
             return redirect("console:installation", installation_sid=found.sid)
-    numbers = account_selectors.phone_numbers(account).order_by("phone_number")
-    assigned = {a.phone_number_id for a in found.assignments.all()}
+    assigned, unassigned = selectors.numbers_assigned_or_not(found)
     context = {
         "installation": found,
         "form": form,
         "extensions": selectors.installed_extensions(found),
-        "assigned": [n for n in numbers if n.id in assigned],
-        "unassigned": [n for n in numbers if n.id not in assigned],
+        "assigned": assigned,
+        "unassigned": unassigned,
     }
     return render(request, "console/installation.html", context)
 
@@ -169,9 +173,7 @@ def switch_extension(request, account, installation_sid, extension_sid):
 @with_account
 def assign(request, account, installation_sid):
     found = _installation(account, installation_sid)
-    number = IncomingPhoneNumber.objects.filter(account=account, sid=request.POST.get("phone_number")).first()
-    if number is None:
-        raise Http404("No such phone number")
+    number = _phone_number(account, request.POST.get("phone_number"))
     try:
         services.assign_add_on(phone_number=number, installation=found)
         messages.success(request, f"Assigned to {number.phone_number}.")
@@ -184,8 +186,9 @@ def assign(request, account, installation_sid):
 @with_account
 def unassign(request, account, installation_sid, phone_number_sid):
     found = _installation(account, installation_sid)
-    assignment = found.assignments.filter(phone_number__sid=phone_number_sid).first()
-    if assignment is None:
+    try:
+        assignment = selectors.assignment_to(found, phone_number_sid)
+    except NotFound:
         raise Http404("Not assigned")
     services.unassign_add_on(assignment=assignment)
     messages.success(request, f"Unassigned from {assignment.phone_number.phone_number}.")
@@ -219,16 +222,14 @@ def phone_numbers(request, account):
         else:
             messages.success(request, f"Added {data['phone_number']}.")
             return redirect("console:phone_numbers")
-    numbers = account_selectors.phone_numbers(account).prefetch_related("assignments__installation").order_by("id")
+    numbers = account_selectors.phone_numbers_with_assignments(account)
     return render(request, "console/phone_numbers.html", {"form": form, "numbers": numbers})
 
 
 @require_POST
 @with_account
 def delete_phone_number(request, account, phone_number_sid):
-    number = IncomingPhoneNumber.objects.filter(account=account, sid=phone_number_sid).first()
-    if number is None:
-        raise Http404("No such phone number")
+    number = _phone_number(account, phone_number_sid)
     account_services.delete_phone_number(phone_number=number)
     messages.success(request, f"Removed {number.phone_number}.")
     return redirect("console:phone_numbers")

@@ -36,7 +36,7 @@ class PhoneNumberField(forms.CharField):
 class TestInvocationForm(forms.Form):
     version = forms.ChoiceField()
     integration_point = forms.ChoiceField()
-    primary_address = PhoneNumberField(label="Primary address (From)", initial="+14155552671", required=False)
+    primary_address = PhoneNumberField(label="Primary address (From)", required=False)
     secondary_address = PhoneNumberField(label="Secondary address (To)", required=False)
     body = forms.CharField(label="Message body", required=False, max_length=1600, widget=forms.Textarea(attrs={"rows": 2}))
     configuration = JSONObjectField(label="Configuration (JSON)", required=False)

@@ -13,26 +13,26 @@ from datetime import date, timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.utils import timezone
 
+from accounts import selectors as account_selectors
+from addons import selectors as addon_selectors
+from addons.models import Notification
+from console.accounts import SESSION_KEY, publisher_only, with_account
 from invocation import trial
-from addons.models import Listing, Notification
-from console.accounts import SESSION_KEY, accounts_of, publisher_only, with_account
 from console.forms import ManifestForm, RecordingUploadForm, TestInvocationForm
-from marketplace.errors import MarketplaceError
+from marketplace.errors import MarketplaceError, NotFound
 from recordings import services as recording_services
+from recordings import selectors as recording_selectors
 from recordings.downloads import payload_download_url
 from billing import selectors as billing_selectors
 from billing import services as billing_services
-from billing.models import BillingEvent, Invoice, LedgerEntry, Statement
 from billing.money import format_money
 from invocation import sla
 from addons.manifest import load_manifest
 from addons.services import import_listing
 from console.charts import line_chart, stacked_bars
-from recordings.models import AddOnResult, Payload, Recording
 
 PAGE_SIZE = 50
 
@@ -45,7 +45,7 @@ def dashboard(request, account):
 @require_POST
 @login_required  # not with_account: a suspended account's user may still switch to another
 def switch_account(request):
-    chosen = accounts_of(request.user).filter(sid=request.POST.get("account")).first()
+    chosen = account_selectors.account_of(request.user, request.POST.get("account"))
     if chosen is None:
         raise Http404("No such account")
     request.session[SESSION_KEY] = chosen.sid
@@ -71,27 +71,25 @@ def locked_out(request, original_response=None, credentials=None):
 
 @with_account
 def debugger(request, account):
-    notifications = Notification.objects.filter(account=account).order_by("-id")
     level = request.GET.get("level")
-    if level in Notification.Level.values:
-        notifications = notifications.filter(log_level=level)
+    if level not in Notification.Level.values:
+        level = None
+    notifications = addon_selectors.alerts(account, level=level)
     page = Paginator(notifications, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "console/debugger.html", {"page": page, "level": level, "levels": Notification.Level.values})
 
 
 @publisher_only
 def publisher_listings(request, account):
-    listings = Listing.objects.filter(publisher=account).select_related("latest_version").order_by("unique_name")
+    listings = addon_selectors.own_listings(account).order_by("unique_name")
     return render(request, "console/publisher_listings.html", {"listings": listings})
 
 
 @publisher_only
 def test_console(request, account, listing_sid):
-    listing = Listing.objects.select_related("publisher").filter(publisher=account, sid=listing_sid).first()
-    if listing is None:
-        raise Http404("No such listing")
+    listing = _own_listing(account, listing_sid)
     report = None
-    form = TestInvocationForm(request.POST or None, listing=listing)
+    form = TestInvocationForm(request.POST or None, listing=listing, initial={"primary_address": trial.SAMPLE_NUMBER})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -100,12 +98,12 @@ def test_console(request, account, listing_sid):
                 version=form.versions[data["version"]],
                 integration_point=data["integration_point"],
                 inputs={
-                    "primary_address": data["primary_address"] or "+14155552671",
+                    "primary_address": data["primary_address"],
                     "secondary_address": data["secondary_address"],
                     "body": data["body"],
                 },
                 configuration=data["configuration"],
-                runtime={k: str(v) for k, v in data["runtime_data"].items()},
+                runtime=data["runtime_data"],
             )
         except MarketplaceError as error:
             field = {"Configuration": "configuration", "IntegrationPoint": "integration_point"}.get(error.param)
@@ -124,7 +122,7 @@ def recordings(request, account):
         else:
             messages.success(request, f"Recording {recording.sid} stored; its add-ons are at work.")
             return redirect("console:recording", recording_sid=recording.sid)
-    page = Paginator(Recording.objects.filter(account=account).order_by("-id"), PAGE_SIZE).get_page(
+    page = Paginator(recording_selectors.recordings(account).order_by("-id"), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
     return render(request, "console/recordings.html", {"form": form, "page": page})
@@ -132,15 +130,11 @@ def recordings(request, account):
 
 @with_account
 def recording(request, account, recording_sid):
-    found = Recording.objects.filter(account=account, sid=recording_sid).first()
-    if found is None:
+    try:
+        found = recording_selectors.recording(account, recording_sid)
+    except NotFound:
         raise Http404("No such recording")
-    results = (
-        AddOnResult.objects.filter(recording=found)
-        .select_related("listing", "installation")
-        .prefetch_related(Prefetch("payloads", queryset=Payload.objects.order_by("id")))
-        .order_by("id")
-    )
+    results = recording_selectors.results_with_payloads(found)
     links = {payload.sid: payload_download_url(payload) for result in results for payload in result.payloads.all()}
     return render(request, "console/recording.html", {"recording": found, "results": results, "links": links})
 
@@ -172,7 +166,7 @@ def usage(request, account):
         [{"day": d["day"], "series": d["listing__unique_name"], "amount": d["amount"]} for d in days], start=start, end=end
     )
     records = billing_selectors.usage_records(account, start_date=start, end_date=end)
-    ledger = LedgerEntry.objects.filter(account=account).order_by("-id")[:20]
+    ledger = billing_selectors.recent_ledger(account)
     context = {
         "chart": chart,
         "legend": legend,
@@ -189,14 +183,8 @@ def usage(request, account):
 def statements(request, account):
     today = timezone.now().date()
     current = billing_services.statement_figures(account, today.replace(day=1))
-    closed = Statement.objects.filter(publisher=account).order_by("-period")
-    manual = (
-        BillingEvent.objects.filter(
-            publisher=account, kind__in=[BillingEvent.Kind.MANUAL, BillingEvent.Kind.CREDIT]
-        )
-        .select_related("listing", "billable_item", "account")
-        .order_by("-id")[:50]
-    )
+    closed = billing_selectors.statements(account)
+    manual = billing_selectors.manual_events(account)
     context = {"current": current, "month": today.replace(day=1), "closed": closed, "manual": manual}
     return render(request, "console/statements.html", context)
 
@@ -207,7 +195,7 @@ def statement_csv(request, account, period):
         month = date.fromisoformat(f"{period}-01")
     except ValueError:
         raise Http404("No such month")
-    statement = Statement.objects.filter(publisher=account, period=month).first()
+    statement = billing_selectors.closed_statement(account, month)
     if statement is not None:  # closed: exactly as it was closed
         figures = {name: getattr(statement, name) for name in ("events", "gross", "fee_percent", "fee", "net", "lines")}
     else:
@@ -235,7 +223,7 @@ def statement_csv(request, account, period):
 def invoices(request, account):
     today = timezone.now().date()
     current = billing_services.invoice_figures(account, today.replace(day=1))
-    closed = Invoice.objects.filter(account=account).order_by("-period")
+    closed = billing_selectors.invoices(account)
     context = {"current": current, "month": today.replace(day=1), "closed": closed}
     return render(request, "console/invoices.html", context)
 
@@ -246,7 +234,7 @@ def invoice_csv(request, account, period):
         month = date.fromisoformat(f"{period}-01")
     except ValueError:
         raise Http404("No such month")
-    invoice = Invoice.objects.filter(account=account, period=month).first()
+    invoice = billing_selectors.closed_invoice(account, month)
     if invoice is not None:  # closed: exactly as it was closed
         figures = {name: getattr(invoice, name) for name in ("events", "charges", "credits", "total", "lines")}
     else:
@@ -290,10 +278,10 @@ def _csv(filename, header, rows):
 
 
 def _own_listing(account, listing_sid):
-    listing = Listing.objects.select_related("latest_version").filter(publisher=account, sid=listing_sid).first()
-    if listing is None:
+    try:
+        return addon_selectors.own_listing(account, listing_sid)
+    except NotFound:
         raise Http404("No such listing")
-    return listing
 
 
 @publisher_only
@@ -312,7 +300,7 @@ def publisher_listing(request, account, listing_sid):
         else:
             messages.success(request, f"Released version {version.number} ({version.sid}).")
             return redirect("console:publisher_listing", listing_sid=version.listing.sid)
-    versions = listing.versions.order_by("-number").prefetch_related("extensions")
+    versions = addon_selectors.versions(listing)
     context = {"listing": listing, "versions": versions, "form": form, "problems": problems}
     return render(request, "console/publisher_listing.html", context)
 

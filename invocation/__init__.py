@@ -8,6 +8,8 @@ outcomes  the one table of what a call can come to: codes, messages, SLA and bil
 circuit   pauses calls to a publisher endpoint that keeps failing
 pacing    a publisher's declared rate limit
 engine    resolves what to call, fans the calls out in parallel, records and notifies
+          (its prepare -> send -> finish is the one path of every call: lookups, inbound,
+          a recording's dispatch and the test console)
 records   writes the invocations (XR), charges them, and the debugger notes they cause
 trial     a publisher's test invocation (never billed)
 inbound   the sandbox's incoming messages and calls, and the customer's webhook

@@ -9,7 +9,7 @@ import time
 import logging
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor
 from concurrent.futures import wait as wait_for
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import connection
@@ -126,7 +126,7 @@ def invoke(*, account, planned, integration_point, inputs, runtime=None, resourc
     now = timezone.now()
     started = time.monotonic()
     results = [None] * len(planned)
-    calls = []  # (index, target, request)
+    calls = []  # (index, planned item, Call) of the calls that go out
     rows = []
     _hold_what_priced_add_ons_cost(account, planned)
     breaker = circuit.Breaker([circuit.endpoint_of(item.installation) for item in planned if item.refusal is None])
@@ -137,23 +137,24 @@ def invoke(*, account, planned, integration_point, inputs, runtime=None, resourc
             continue
         target = target_for(item.installation, integration_point, request_sid=item.request_sid)
         try:
-            verdict, request = _prepared(item, target, inputs, runtime, breaker, now)
+            call = prepare(target, inputs, runtime.get(item.unique_name, {}), now=now, breaker=breaker)
         except outages.UNREACHABLE:
             raise  # a backing service is away: the whole request answers 503, nothing kept
         except Exception:  # a bug of ours costs this add-on its call, not the event its neighbours
             logger.exception("invocation %s could not be prepared", target.request_sid)
             verdict = Verdict(outcomes.REQUEST_INVALID, f"{outcomes.REQUEST_INVALID.message}: an internal error")
-            request = None
-        if request is None:
-            rows.append(_pending(item, target, verdict, None, None, resource_sid))
-            results[index] = _result(item, target, verdict)
+            call = Call(target, {}, verdict=verdict)
+        if call.request is None:
+            rows.append(_pending(item, target, call.verdict, None, None, resource_sid))
+            results[index] = _result(item, target, call.verdict)
             continue
-        calls.append((index, item, target, request))
+        calls.append((index, item, call))
 
+    # The calls go out all at once, each on the pool (send touches no database).
     futures = {}
-    for index, item, target, request in calls:
-        deadline = started + target.deadline_ms / 1000
-        futures[index] = (pool().submit(transport.send, request, size_limit=target.size_limit, deadline=deadline), deadline)
+    for index, item, call in calls:
+        deadline = started + call.target.deadline_ms / 1000
+        futures[index] = (pool().submit(send, call, deadline=deadline), deadline)
     if futures and connection.vendor != "sqlite" and not connection.in_atomic_block:
         # Publishers take up to their deadline: hold no server connection meanwhile, so
         # hundreds of lookups in flight do not exhaust the database's connections. (A
@@ -161,12 +162,11 @@ def invoke(*, account, planned, integration_point, inputs, runtime=None, resourc
         connection.close()
     _wait_each_until_its_deadline(futures)
 
-    for index, item, target, request in calls:
-        exchange = _exchange_of(*futures[index], target)
-        verdict = _judged(exchange, target)
-        breaker.record(circuit.endpoint(target), failed=verdict.outcome.sla_breach)
-        rows.append(_pending(item, target, verdict, request, exchange, resource_sid))
-        results[index] = _result(item, target, verdict)
+    for index, item, call in calls:
+        exchange = _exchange_of(*futures[index], call.target)
+        verdict = finish(call, exchange, breaker=breaker)
+        rows.append(_pending(item, call.target, verdict, call.request, exchange, resource_sid))
+        results[index] = _result(item, call.target, verdict)
 
     for row in rows:
         _log(row, integration_point, account)
@@ -177,37 +177,79 @@ def invoke(*, account, planned, integration_point, inputs, runtime=None, resourc
     return results
 
 
-def _prepared(item, target, inputs, runtime, breaker, now):
-    """(verdict, None) when the call must not go out, else (None, the request to send)."""
-    values = builder.template_values(target, inputs, runtime.get(item.unique_name, {}), now=now)
+# --- one call of one target: prepare -> send -> finish -------------------------------------
+# The one path every call to a publisher takes: customers' events (invoke, in parallel), a
+# recording's dispatch (recordings.services.dispatch) and a publisher's test call (trial).
+
+
+@dataclass
+class Call:
+    """One call of one target between prepare() and finish()."""
+
+    target: builder.Target
+    values: dict  # the template values, from which the request is built
+    request: object = None  # the request to send; None when the call must not go out
+    verdict: Verdict | None = None  # why it must not (then request is None)
+    problems: list = field(default_factory=list)  # the request validation schema's complaints
+    retry_after: float = 0.0  # with RATE_LIMITED: seconds until the publisher's next window
+
+
+def prepare(target, inputs, runtime=None, *, now, breaker=None):
+    """Build the template values, check them against the request validation schema, ask
+    whether the call is held back (the publisher's rate, then the endpoint's circuit), and
+    build the request. Without a breaker nothing holds it back: a publisher's own test call
+    is neither paced nor counted in its circuit."""
+    values = builder.template_values(target, inputs, runtime or {}, now=now)
     problems = schema_problems(target.request_validation_schema, validation_input(values, target))
     if problems:
-        return Verdict(outcomes.REQUIREMENTS_NOT_MET, f"{outcomes.REQUIREMENTS_NOT_MET.message}: {problems[0]}"), None
-    held_back = held_back_by(target, breaker)
-    if held_back is not None:
-        return Verdict(held_back, held_back.message), None
-    return None, builder.build_request(target, values, now=now)
+        verdict = Verdict(outcomes.REQUIREMENTS_NOT_MET, f"{outcomes.REQUIREMENTS_NOT_MET.message}: {problems[0]}")
+        return Call(target, values, verdict=verdict, problems=problems)
+    if breaker is not None:
+        # The rate is counted first, so that a rate-limited call never takes the half-open
+        # circuit's probe.
+        paced = pacing.admit(target)
+        if not paced.allowed:
+            verdict = Verdict(outcomes.RATE_LIMITED, outcomes.RATE_LIMITED.message)
+            return Call(target, values, verdict=verdict, retry_after=paced.retry_after)
+        if not breaker.allows(circuit.endpoint(target)):
+            return Call(target, values, verdict=Verdict(outcomes.CIRCUIT_OPEN, outcomes.CIRCUIT_OPEN.message))
+    return Call(target, values, request=builder.build_request(target, values, now=now))
 
 
-def _judged(exchange, target):
-    """The call's verdict. Whatever goes wrong judging one answer, the call was made: it is
-    recorded (and never billed) like its neighbours, rather than failing the whole event."""
+def send(call, *, deadline, size_limit=None):
+    """The HTTP exchange of a prepared call; no database, so it may run on any thread."""
+    return transport.send(call.request, size_limit=size_limit or call.target.size_limit, deadline=deadline)
+
+
+def finish(call, exchange, *, breaker=None, judging=None):
+    """The call's verdict (by `judging`, the engine's judge unless told), told to the breaker.
+    Whatever goes wrong judging one answer, the call was made: it is recorded (and never
+    billed) like its neighbours, rather than failing the whole event."""
     try:
-        return judge(exchange, target)
+        verdict = (judging or judge)(exchange, call.target)
     except Exception:
-        logger.exception("invocation %s: the answer could not be judged", target.request_sid)
-        return Verdict(outcomes.PLATFORM_ERROR, outcomes.PLATFORM_ERROR.message)
+        logger.exception("invocation %s: the answer could not be judged", call.target.request_sid)
+        verdict = Verdict(outcomes.PLATFORM_ERROR, outcomes.PLATFORM_ERROR.message)
+    if breaker is not None:
+        breaker.record(circuit.endpoint(call.target), failed=verdict.outcome.sla_breach)
+    return verdict
 
 
-def held_back_by(target, breaker):
-    """Why a call must not go out now, or None: its publisher's declared rate is used up
-    (counted first, so that a rate-limited call never takes the half-open circuit's probe),
-    or its endpoint keeps failing."""
-    if not pacing.admit(target).allowed:
-        return outcomes.RATE_LIMITED
-    if not breaker.allows(circuit.endpoint(target)):
-        return outcomes.CIRCUIT_OPEN
-    return None
+def complete(call, *, breaker=None, size_limit=None, judging=None):
+    """Send a prepared call now, on this thread, and judge it: (exchange, verdict), or (None,
+    the verdict why not) when it must not go out."""
+    if call.request is None:
+        return None, call.verdict
+    exchange = send(call, deadline=time.monotonic() + call.target.deadline_ms / 1000, size_limit=size_limit)
+    return exchange, finish(call, exchange, breaker=breaker, judging=judging)
+
+
+def call_once(target, inputs, runtime=None, *, now, breaker=None, size_limit=None, judging=None):
+    """Call this target once: prepare, send, finish. (call, exchange or None, verdict); the
+    caller records it (records.Pending of call.request, the exchange and the verdict)."""
+    call = prepare(target, inputs, runtime, now=now, breaker=breaker)
+    exchange, verdict = complete(call, breaker=breaker, size_limit=size_limit, judging=judging)
+    return call, exchange, verdict
 
 
 def _hold_what_priced_add_ons_cost(account, planned):

@@ -1,32 +1,41 @@
 """A publisher's test invocation: one real call with sample inputs, shown in full.
 
-Uses the same builder, transport and verdict as customers' traffic; recorded as a test
+Takes the engine's one call path (prepare, send, finish) as customers' traffic; recorded as a test
 (never billed, never in the SLA figures, no notifications).
 """
-
-import time
 
 from django.conf import settings
 from django.utils import timezone
 
 from accounts.selectors import may_act
 from addons.configuration import validated_configuration
-from invocation import builder, engine, outcomes, transport
-from invocation.verdict import Verdict, judge, schema_problems
-from invocation import records
+from invocation import builder, engine, outcomes, records
+from invocation.verdict import Verdict, schema_problems
 from marketplace.errors import InvalidParameter
 from marketplace.sids import new_sid
 
 BODY_PREVIEW = 64 * 1024
+SAMPLE_NUMBER = "+14155552671"  # the From of a test that names none (the API's and the console's)
 
 
-def run(*, listing, version, integration_point, inputs, configuration, runtime):
+def run(*, listing, version, integration_point=None, inputs=None, configuration=None, runtime=None):
+    """The test call, with the defaults for what the publisher left out: the version's first
+    integration point, SAMPLE_NUMBER as the From, no configuration, no runtime fields."""
+    inputs = inputs or {}
+    inputs = {
+        "primary_address": inputs.get("primary_address") or SAMPLE_NUMBER,
+        "secondary_address": inputs.get("secondary_address") or "",
+        "body": inputs.get("body") or "",
+    }
+    runtime = {name: str(value) for name, value in (runtime or {}).items()}
+    if not integration_point:
+        integration_point = version.extensions.first().unique_name
     if not version.extensions.filter(unique_name=integration_point).exists():
         supported = ", ".join(version.extensions.values_list("unique_name", flat=True))
         raise InvalidParameter(
             f"Parameter 'IntegrationPoint' must be one this version supports: {supported}", param="IntegrationPoint"
         )
-    configuration = validated_configuration(version.configuration_schema, configuration)
+    configuration = validated_configuration(version.configuration_schema, configuration or {})
     target = engine.target_from(
         listing,
         version,
@@ -37,21 +46,18 @@ def run(*, listing, version, integration_point, inputs, configuration, runtime):
         configuration=configuration,
     )
     now = timezone.now()
-    values = builder.template_values(target, inputs, runtime, now=now)
-    request = builder.build_request(target, values, now=now)
-    request_problems = schema_problems(target.request_validation_schema, engine.validation_input(values, target))
-    exchange = None
+    # The engine's one call path, with no breaker: a test call is neither paced nor counted
+    # in the publisher's circuit.
+    call = engine.prepare(target, inputs, runtime, now=now)
+    # Shown in full even when it is not sent (its inputs do not meet the request schema).
+    request = call.request or builder.build_request(target, call.values, now=now)
     if not may_act(listing.publisher):  # as the engine: a suspended publisher's endpoint is not called
-        verdict = Verdict(outcomes.PUBLISHER_INACTIVE, outcomes.PUBLISHER_INACTIVE.message)
-    elif request_problems:
-        verdict = Verdict(outcomes.REQUIREMENTS_NOT_MET, f"{outcomes.REQUIREMENTS_NOT_MET.message}: {request_problems[0]}")
+        exchange, verdict = None, Verdict(outcomes.PUBLISHER_INACTIVE, outcomes.PUBLISHER_INACTIVE.message)
     else:
-        deadline = time.monotonic() + target.deadline_ms / 1000
-        exchange = transport.send(request, size_limit=target.size_limit, deadline=deadline)
-        verdict = judge(exchange, target)
+        exchange, verdict = engine.complete(call)
     pending = records.Pending(None, listing, version, target, verdict, request, exchange, is_test=True)
     records.record_invocations(account=listing.publisher, integration_point=integration_point, pending=[pending])
-    return _report(target, request, request_problems, exchange, verdict)
+    return _report(target, request, call.problems, exchange, verdict)
 
 
 def _report(target, request, request_problems, exchange, verdict):

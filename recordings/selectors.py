@@ -1,5 +1,7 @@
 from datetime import UTC, datetime, time, timedelta
 
+from django.db.models import Prefetch
+
 from marketplace.selectors import one
 from recordings.models import AddOnResult, Payload, Recording
 
@@ -15,6 +17,16 @@ def recording(account, sid):
 def results(recording):
     return AddOnResult.objects.filter(recording=recording).select_related(
         "account", "recording", "recording__account", "listing"
+    )
+
+
+def results_with_payloads(recording):
+    """The recording's results in order, each with its payloads (one query for all of them)."""
+    return (
+        AddOnResult.objects.filter(recording=recording)
+        .select_related("listing", "installation")
+        .prefetch_related(Prefetch("payloads", queryset=Payload.objects.order_by("id")))
+        .order_by("id")
     )
 
 

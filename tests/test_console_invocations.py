@@ -113,3 +113,22 @@ def test_csrf_protection_is_on(publisher, listing):
     client = console_client(publisher, "csrf", enforce_csrf=True)
     reply = client.post(f"/console/publisher/listings/{listing.sid}/test/", {"version": listing.latest_version.sid})
     assert reply.status_code == 403
+
+
+def test_the_console_and_the_api_test_with_the_same_defaults(publisher_console, api_for, publisher, bundled_listing):
+    """Left empty, the From is the one sample number (shown in the console's form) and the
+    runtime fields none, whether the test comes from the console or the API."""
+    listing = bundled_listing("anagram")
+    form = publisher_console.get(f"/console/publisher/listings/{listing.sid}/test/").content.decode()
+    assert 'value="+14155552671"' in form
+    publisher_console.post(
+        f"/console/publisher/listings/{listing.sid}/test/",
+        {"version": listing.latest_version.sid, "integration_point": "lookups", "primary_address": ""},
+    )
+    reply = api_for(publisher).post(f"/sandbox/v1/Listings/{listing.sid}/TestInvocations", {})
+    assert reply.status_code == 200 and reply.json()["integration_point"] == "lookups"
+    console_call, api_call = Invocation.objects.order_by("id")
+    assert console_call.is_test and api_call.is_test
+    for call in (console_call, api_call):
+        assert "e164=%2B14155552671" in call.request["body"].split("&")
+    assert console_call.request["body"] == api_call.request["body"]

@@ -13,6 +13,7 @@ import pytest
 import requests
 
 from addons.models import BillableItem, Notification
+from billing import services as billing_services
 from billing.models import Balance, BillingEvent, LedgerEntry, UsageReport
 from marketplace.errors import InvalidManifest
 from tests import cluster
@@ -417,3 +418,35 @@ def test_reports_from_separate_processes(transactional_db, manual, publisher, cu
     assert all(a["body"] == answers[0]["body"] for a in answers)
     billed = 1 if same_token else 4
     assert BillingEvent.objects.count() == billed and balance(customer) == Decimal("100") - billed
+
+
+@pytest.mark.parametrize(
+    "installation, body, status, code",
+    [
+        ("XE" + "0" * 32, {"billable_items": []}, 400, 20001),
+        ("not-a-sid", {"billable_items": [{"sid": "BI", "quantity": 1}]}, 404, 20404),
+    ],
+    ids=["no items", "malformed installation SID"],
+)
+def test_every_refused_report_is_an_alert_in_the_publishers_debugger(
+    report, publisher, installation, body, status, code
+):
+    """The refusal is told to the publisher by the billing service (the view only answers),
+    whichever check refused it, and nothing else is written."""
+    before = written()
+    answer, reply = report(installation, body)
+    assert (answer, reply["code"]) == (status, code)
+    alert = Notification.objects.get(account=publisher)
+    assert alert.error_code == code and alert.log_level == Notification.Level.WARNING
+    assert alert.message == f"Usage report for {installation}: {reply['message']}"
+    assert alert.resource_sid == installation
+    assert written() == before
+
+
+def test_the_service_alerts_a_refusal_whoever_calls_it(manual, publisher, customer):
+    _, installation, items = manual
+    with pytest.raises(billing_services.UsageRefused):
+        billing_services.report_usage(publisher=customer, installation_sid=installation, items=[{"sid": items["report"], "quantity": 1}])
+    alert = Notification.objects.get(account=customer)
+    assert alert.error_code == 20403 and installation in alert.message
+    assert not Notification.objects.filter(account=publisher).exists()

@@ -597,3 +597,20 @@ def test_a_callback_body_of_random_bytes_fails_the_result_and_is_kept(
     assert (result.status, result.error_code, result.billable_minutes) == ("failed", 61025, 0)
     payload = Payload.objects.get()
     assert payload.data.open("rb").read() == noise and payload.content_type == "application/octet-stream"
+
+
+def test_a_recording_whose_inputs_miss_the_request_schema_is_not_sent(api, make_listing, publisher_server, upload):
+    """A recording's dispatch takes the engine's one call path: the version's request
+    validation schema is checked as for a lookup; unmet, nothing leaves and nothing is billed."""
+    server = publisher_server((202, ""))
+    manifest = recording_manifest(server.url)
+    manifest["request_validation_schema"] = {"type": "object", "required": ["primary_address"]}
+    listing = make_listing(**manifest)
+    reply = api.post("/v1/InstalledAddOns", {"AvailableAddOnSid": listing.sid, "AcceptTermsOfService": "true"})
+    assert reply.status_code == 201, reply
+    upload()
+    result = AddOnResult.objects.get()
+    assert (result.status, result.error_code) == ("failed", 61003)
+    assert "primary_address" in result.error_message
+    assert server.requests == []
+    assert not BillingEvent.objects.filter(reference=result.sid).exists()

@@ -2,11 +2,11 @@
 
 from rest_framework.response import Response
 
-from addons.models import Notification
+from addons import selectors
 from marketplace.api.formats import absolute_url, iso8601
 from marketplace.api.pagination import v1_list
 from marketplace.api.views import AccountAPIView
-from marketplace.errors import MORE_INFO, NotFound
+from marketplace.errors import MORE_INFO
 
 
 def alert(notification):
@@ -30,15 +30,10 @@ def alert(notification):
 
 class AlertList(AccountAPIView):
     def get(self, request):
-        alerts = Notification.objects.filter(account=self.account).select_related("account")
-        if level := request.query_params.get("LogLevel"):
-            alerts = alerts.filter(log_level=level)
+        alerts = selectors.alerts(self.account, level=request.query_params.get("LogLevel") or None)
         return Response(v1_list(request, alerts, key="alerts", path="/v1/Alerts", render=alert))
 
 
 class AlertDetail(AccountAPIView):
     def get(self, request, sid):
-        found = Notification.objects.filter(account=self.account, sid=self.path_sid(sid, "NO")).first()
-        if found is None:
-            raise NotFound(f"Alert {sid} was not found")
-        return Response(alert(found))
+        return Response(alert(selectors.alert(self.account, self.path_sid(sid, "NO"))))

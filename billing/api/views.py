@@ -3,13 +3,10 @@
 from rest_framework import status
 from rest_framework.response import Response
 
-from addons.models import Notification
-from addons.services.notifications import notify
 from billing import selectors, services
 from marketplace.api.pagination import list_page
 from marketplace.api.parsers import JSONParser
 from marketplace.api.views import Account2010APIView, PublisherAPIView
-from marketplace.sids import normalize_sid
 
 USAGE_TOKEN_HEADERS = ("HTTP_I_TWILIO_IDEMPOTENCY_TOKEN", "HTTP_IDEMPOTENCY_KEY")
 
@@ -26,31 +23,15 @@ class InstalledAddOnUsage(PublisherAPIView):
     parser_classes = [DecimalJSONParser]
 
     def post(self, request, installation_sid):
-        try:
-            items = _billable_items(request.data)
-            sid = normalize_sid(installation_sid, "XE")
-            if sid is None:
-                raise services.UsageRefused(f"No add-on is installed with the SID {installation_sid}", status=404)
-            token = next((request.META[h] for h in USAGE_TOKEN_HEADERS if request.META.get(h)), "")
-            body = services.report_usage(publisher=self.account, installation_sid=sid, items=items, token=token)
-        except services.UsageRefused as refusal:
-            level = Notification.Level.ERROR if refusal.level == "error" else Notification.Level.WARNING
-            notify(
-                account=self.account,
-                code=refusal.code,
-                level=level,
-                message=f"Usage report for {installation_sid}: {refusal.message}",
-                resource_sid=installation_sid[:34],
-            )
-            raise
+        data = request.data
+        token = next((request.META[h] for h in USAGE_TOKEN_HEADERS if request.META.get(h)), "")
+        body = services.report_usage(
+            publisher=self.account,
+            installation_sid=installation_sid,
+            items=data.get("billable_items") if isinstance(data, dict) else None,
+            token=token,
+        )
         return Response(body, status=status.HTTP_202_ACCEPTED)
-
-
-def _billable_items(data):
-    items = data.get("billable_items") if isinstance(data, dict) else None
-    if not isinstance(items, list) or not items:
-        raise services.UsageRefused("The body must be a JSON object with a non-empty billable_items list", status=400)
-    return items
 
 
 class UsageRecordList(Account2010APIView):

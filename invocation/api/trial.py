@@ -2,22 +2,16 @@
 
 from rest_framework.response import Response
 
+from addons import selectors
 from invocation import trial
-from addons.models import Listing
 from marketplace.api import params
 from marketplace.api.views import PublisherAPIView
-from marketplace.errors import InvalidParameter, NotFound
-
-SAMPLE_NUMBER = "+14155552671"
+from marketplace.errors import InvalidParameter
 
 
 class TestInvocation(PublisherAPIView):
     def post(self, request, listing_sid):
-        listing = Listing.objects.select_related("publisher", "latest_version").filter(
-            sid=self.path_sid(listing_sid, "XB"), publisher=self.account
-        ).first()
-        if listing is None:
-            raise NotFound(f"Listing {listing_sid} was not found")
+        listing = selectors.own_listing(self.account, self.path_sid(listing_sid, "XB"))
         data = request.data
         version = listing.latest_version
         if version is None:
@@ -25,20 +19,17 @@ class TestInvocation(PublisherAPIView):
                 "This listing has no version to test yet: import its manifest first", param="VersionSid"
             )
         if (version_sid := params.sid(data, "VersionSid", "XC")) is not None:
-            version = listing.versions.filter(sid=version_sid).first()
-            if version is None:
-                raise NotFound(f"Parameter 'VersionSid': version {version_sid} of this listing was not found", param="VersionSid")
-        inputs = {
-            "primary_address": params.e164(data, "PrimaryAddress") or SAMPLE_NUMBER,
-            "secondary_address": params.e164(data, "SecondaryAddress") or "",
-            "body": params.string(data, "Body", max_length=1600) or "",
-        }
+            version = selectors.version(listing, version_sid, param="VersionSid")
         report = trial.run(
             listing=listing,
             version=version,
-            integration_point=params.string(data, "IntegrationPoint") or version.extensions.first().unique_name,
-            inputs=inputs,
-            configuration=params.json_object(data, "Configuration") or {},
-            runtime={k: str(v) for k, v in (params.json_object(data, "RuntimeData") or {}).items()},
+            integration_point=params.string(data, "IntegrationPoint"),
+            inputs={
+                "primary_address": params.e164(data, "PrimaryAddress"),
+                "secondary_address": params.e164(data, "SecondaryAddress"),
+                "body": params.string(data, "Body", max_length=1600),
+            },
+            configuration=params.json_object(data, "Configuration"),
+            runtime=params.json_object(data, "RuntimeData"),
         )
         return Response(report)
