@@ -163,7 +163,7 @@ def test_browse_and_filter_the_catalog(page, shot, customer, make_listing):
 
 
 def test_install_an_add_on_through_its_configuration_form(page, shot, customer, make_listing):
-    listing = make_listing()
+    make_listing()
     log_in(page, *console_user(customer, "carol"))
     page.goto("/console/catalog/")
     page.locator("a.tile[data-listing=caller_insight]").click()

@@ -135,8 +135,8 @@ class TestTruthfulAnswers:
 
     def test_the_same_quantity_written_another_way_is_the_same_request(self, manual, report):
         _, installation, items = manual
-        first = report(installation, None, token="t-5", raw='{"billable_items": [{"sid": "%s", "quantity": 2}]}' % items["page"])
-        again = report(installation, None, token="t-5", raw='{"billable_items": [{"sid": "%s", "quantity": 2.0}]}' % items["page"])
+        first = report(installation, None, token="t-5", raw='{"billable_items": [{"sid": "%s", "quantity": 2}]}' % items["page"])  # noqa: UP031 (JSON text: an f-string would double every brace)
+        again = report(installation, None, token="t-5", raw='{"billable_items": [{"sid": "%s", "quantity": 2.0}]}' % items["page"])  # noqa: UP031 (JSON text: an f-string would double every brace)
         assert first[0] == 202 and again == first and BillingEvent.objects.count() == 1
 
     def test_the_same_token_on_another_installation_is_a_409(self, manual, report, api):
@@ -174,7 +174,7 @@ class TestQuantities:
         self, manual, report, publisher, raw_quantity
     ):
         _, installation, items = manual
-        raw = '{"billable_items": [{"sid": "%s", "quantity": 1}, {"sid": "%s", "quantity": %s}]}' % (
+        raw = '{"billable_items": [{"sid": "%s", "quantity": 1}, {"sid": "%s", "quantity": %s}]}' % (  # noqa: UP031 (JSON text: an f-string would double every brace)
             items["report"], items["page"], raw_quantity,
         )  # fmt: skip
         status, reply = report(installation, None, raw=raw)
@@ -361,7 +361,7 @@ class TestConcurrentReports:
 
 def test_numbers_on_the_wire_are_exact(manual, report):
     _, installation, items = manual
-    raw = '{"billable_items": [{"sid": "%s", "quantity": 0.1}, {"sid": "%s", "quantity": 0.2}]}' % (
+    raw = '{"billable_items": [{"sid": "%s", "quantity": 0.1}, {"sid": "%s", "quantity": 0.2}]}' % (  # noqa: UP031 (JSON text: an f-string would double every brace)
         items["report"], items["page"],
     )  # fmt: skip
     status, body = report(installation, None, raw=raw)

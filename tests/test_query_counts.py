@@ -30,9 +30,9 @@ def world(customer, publisher, make_listing):
     ]
     installs = [
         install_add_on(
-            account=customer, available_add_on_sid=l.sid, accept_terms_of_service=True, configuration={"language": "en"}
+            account=customer, available_add_on_sid=listing.sid, accept_terms_of_service=True, configuration={"language": "en"}
         )
-        for l in listings
+        for listing in listings
     ]
     numbers = [create_phone_number(account=customer, phone_number=f"+1415555267{i}") for i in range(ROWS)]
     for installation in installs:

@@ -151,7 +151,7 @@ def invoke(*, account, planned, integration_point, inputs, runtime=None, resourc
         calls.append((index, item, target, request))
 
     futures = {}
-    for index, item, target, request in calls:
+    for index, _item, target, request in calls:
         deadline = started + target.deadline_ms / 1000
         futures[index] = (pool().submit(transport.send, request, size_limit=target.size_limit, deadline=deadline), deadline)
     if futures and connection.vendor != "sqlite" and not connection.in_atomic_block:
