@@ -42,7 +42,7 @@ def world(customer, publisher, make_listing):
         billing.charge(
             key=f"k{i}", kind="per_use", account=customer, listing=listings[i], installation=installs[i],
             quantity=1, price=billing.unit_price({"price": "0.01"}), reference=f"k{i}",
-        )  # fmt: skip
+        )
     recording = Recording.objects.create(account=customer, audio="x.wav", duration_ms=1000, channels=1, sample_rate=8000, size=10)
     results = [
         AddOnResult.objects.create(
