@@ -135,8 +135,8 @@ class TestTruthfulAnswers:
 
     def test_the_same_quantity_written_another_way_is_the_same_request(self, manual, report):
         _, installation, items = manual
-        first = report(installation, None, token="t-5", raw='{"billable_items": [{"sid": "%s", "quantity": 2}]}' % items["page"])  # noqa: UP031 (JSON text: an f-string would double every brace)
-        again = report(installation, None, token="t-5", raw='{"billable_items": [{"sid": "%s", "quantity": 2.0}]}' % items["page"])  # noqa: UP031 (JSON text: an f-string would double every brace)
+        first = report(installation, None, token="t-5", raw=json.dumps({"billable_items": [{"sid": items["page"], "quantity": 2}]}))
+        again = report(installation, None, token="t-5", raw=json.dumps({"billable_items": [{"sid": items["page"], "quantity": 2.0}]}))
         assert first[0] == 202 and again == first and BillingEvent.objects.count() == 1
 
     def test_the_same_token_on_another_installation_is_a_409(self, manual, report, api):
