@@ -8,7 +8,7 @@ README's settings table (tests/test_settings_table.py holds the two together). I
 module writes nothing: var/ and the development SECRET_KEY file are made when Django starts
 (marketplace/apps.py). Sections: environment and security; Django; database, cache and
 tasks; API; logging; then the domain's own settings (invocation, outbound calls, recordings,
-billing, credentials), each with its unit in its name.
+billing, credentials).
 """
 
 from datetime import timedelta
