@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test test-postgres bench install install-dev clean
+.PHONY: run test test-postgres lint bench install install-dev clean
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,14 @@ run: $(STAMP)
 
 test: $(DEV_STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# What CI checks before the tests (the pre-commit hooks run the same): lint, format, no model
+# change without its migration, and the layers (pyproject.toml's [tool.importlinter]).
+lint: $(DEV_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/lint-imports
 
 # Benchmarks against real processes and throw-away databases; writes bench/results.json and
 # bench/RESULTS.md (`make bench BENCH_ARGS="--only fanout"` runs one). Never part of `make test`.

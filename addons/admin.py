@@ -102,7 +102,7 @@ class ListingAdmin(admin.ModelAdmin):
             path(
                 "<path:object_id>/state/",
                 self.admin_site.admin_view(self.change_state_view),
-                name="%s_%s_state" % info,
+                name="{}_{}_state".format(*info),
             ),
             *super().get_urls(),
         ]

@@ -371,7 +371,7 @@ def _templates(endpoint):
 
 
 def _field_problems(field, path, add_on_type, available):
-    placeholder = "{{SHA256:%s}}" % field.name if field.sha256 else "{{%s}}" % field.name
+    placeholder = "{{" + ("SHA256:" if field.sha256 else "") + field.name + "}}"
     if field.name not in available:
         yield path, (
             f"unknown template field {field.name!r} in {placeholder}: {add_on_type} add-ons can use "

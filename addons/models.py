@@ -181,6 +181,10 @@ class InstalledExtension(models.Model):
             models.UniqueConstraint(fields=["installation", "extension"], name="unique_installed_extension"),
         ]
 
+    def __str__(self):
+        # Ids, not the related rows: a list of these must not cost a query per row.
+        return f"installation {self.installation_id} / extension {self.extension_id}: {'on' if self.enabled else 'off'}"
+
 
 class Assignment(models.Model):
     """An installation assigned to a phone number (Twilio's AssignedAddOn)."""
@@ -196,6 +200,9 @@ class Assignment(models.Model):
             models.UniqueConstraint(fields=["phone_number", "installation"], name="unique_assignment"),
         ]
         indexes = [models.Index(fields=["phone_number", "id"], name="assignment_pn_id")]
+
+    def __str__(self):
+        return f"installation {self.installation_id} on number {self.phone_number_id}"
 
 
 class Invocation(models.Model):

@@ -21,7 +21,7 @@ def available_listings(account):
 # which are large JSON a list page would decode for nothing.
 AVAILABLE_ADD_ON_FIELDS = (
     "id", "sid", "friendly_name", "description", "pricing_type", "state", "latest_version__configuration_schema",
-)  # fmt: skip
+)
 
 
 def available_add_ons(account):

@@ -21,6 +21,7 @@ the machine's 1-minute load average after the HTTP calls (other work on the mach
 """
 
 import argparse
+import itertools
 import json
 import os
 import secrets
@@ -289,7 +290,7 @@ def _load(engine, work):
         for model, columns, rows in tables:
             table = connection.ops.quote_name(model._meta.db_table)
             names = ", ".join(connection.ops.quote_name(c) for c in columns)
-            while batch := [row for _, row in zip(range(BATCH), rows)]:
+            while batch := list(itertools.islice(rows, BATCH)):
                 if sqlite:
                     placeholders = ", ".join("?" * len(columns))
                     connection.connection.executemany(f"INSERT INTO {table} ({names}) VALUES ({placeholders})", batch)

@@ -43,7 +43,7 @@ def run():
                 request_sids.append([result["request_sid"] for result in add_ons["results"].values()])
 
     slowest = _slowest_recorded(request_sids)
-    ratios = [total / worst for total, worst in zip(totals, slowest)]
+    ratios = [total / worst for total, worst in zip(totals, slowest, strict=True)]
     rows = []
     for label, stat in (("p50", harness.p50), ("p99", harness.p99)):
         ratio = stat(ratios)
@@ -57,7 +57,7 @@ def run():
                 "total (ms)": stat(totals),
                 "slowest add-on (ms)": stat(slowest),
                 "total / slowest": ratio,
-                "total − slowest (ms)": stat([total - worst for total, worst in zip(totals, slowest)]),
+                "total − slowest (ms)": stat([total - worst for total, worst in zip(totals, slowest, strict=True)]),
                 "direct 1 call (ms)": stat(direct_ms),
                 "verdict": verdict,
             }

@@ -55,7 +55,7 @@ def _base_commit():
     introduced = subprocess.run(
         ["git", "log", "--format=%H", "-S", "class Hold(models.Model)", "--", "billing/models.py"],
         cwd=harness.ROOT, capture_output=True, text=True, check=True,
-    ).stdout.split()  # fmt: skip
+    ).stdout.split()
     if not introduced:
         raise harness.BenchError("no commit introduces billing.models.Hold in this repository's history")
     parent = subprocess.run(
@@ -77,7 +77,7 @@ def run(engines=tuple(ENGINES)):
             skip = harness.postgres_unavailable() if engine == "postgres" else None
             outcome = {"skipped": skip} if skip else harness.run_engine_child(
                 __file__, engine, work / engine, timeout=CHILD_TIMEOUT_S
-            )  # fmt: skip
+            )
             if "skipped" in outcome or "error" in outcome:
                 reason = f"not run: {outcome['skipped']}" if "skipped" in outcome else f"FAILED: {outcome['error']}"
                 rows.append({"name": f"{ENGINES[engine]}: priced lookups, holds vs old", "verdict": reason})
@@ -142,7 +142,7 @@ def measure(var_dir):
     base = _base_commit()
     old_tree = Path(tempfile.mkdtemp(prefix="marketplace-bench-old-")) / "tree"
     subprocess.run(["git", "worktree", "add", "--detach", str(old_tree), base], cwd=harness.ROOT, check=True,
-                   capture_output=True)  # fmt: skip
+                   capture_output=True)
     new = Server(var_dir, harness.ROOT, "holds")
     old = Server(var_dir, old_tree, "old")
     try:
@@ -183,7 +183,7 @@ def _install(customer, listing):
     install_add_on(
         account=customer, available_add_on_sid=listing.sid, accept_terms_of_service=True, configuration={},
         unique_name=NAME,
-    )  # fmt: skip
+    )
 
 
 def _basic(account):

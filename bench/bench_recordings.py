@@ -426,7 +426,7 @@ def _measure(spec, platform, cluster, customers, app):
             break
         sid = reply.json()["sid"]
         done = _wait_for(
-            lambda: AddOnResult.objects.filter(recording__sid=sid, status__in=AddOnResult.TERMINAL).first(),
+            lambda sid=sid: AddOnResult.objects.filter(recording__sid=sid, status__in=AddOnResult.TERMINAL).first(),
             IDLE_TIMEOUT_S, 0.005,
         )
         if done is None or done.status != AddOnResult.Status.COMPLETED:

@@ -25,6 +25,7 @@ exactly as Decimals (the usage price, a float in the API, to the micro-dollar); 
 
 import argparse
 import gc
+import itertools
 import json
 import os
 import random
@@ -429,7 +430,7 @@ def _load_events(engine, world):
     generated = rows()
     inserted = 0
     while True:
-        batch = [row for _, row in zip(range(BATCH), generated)]
+        batch = list(itertools.islice(generated, BATCH))
         if not batch:
             break
         with transaction.atomic(), connection.cursor() as cursor:
@@ -531,7 +532,7 @@ def _statement_problems(expected):
             if getattr(statement, field) != figures[field]:
                 wrong = getattr(statement, field)
                 if field == "lines":
-                    diff = [(a, b) for a, b in zip(wrong, figures["lines"]) if a != b][:1]
+                    diff = [(a, b) for a, b in zip(wrong, figures["lines"], strict=False) if a != b][:1]
                     problems.append(f"publisher {publisher} lines differ ({len(wrong)} vs {len(figures['lines'])}), e.g. {diff}")
                 else:
                     problems.append(f"publisher {publisher} {field} {wrong} ≠ {figures[field]}")

@@ -154,6 +154,6 @@ def run():
         logger.error(
             "check_ledger: %d difference(s) in the books; the first: %s (Reconciliation #%d in the admin)",
             len(problems), problems[0], report.id,
-        )  # fmt: skip
+        )
     return report, problems
 

@@ -62,7 +62,7 @@ class InstallForm(ConfigurationFormMixin, forms.Form):
     unique_name = forms.CharField(
         label="Unique name", required=False, max_length=64,
         help_text="How your code names this installation (e.g. AddOns=<unique name>); left empty, the listing's name.",
-    )  # fmt: skip
+    )
 
     def __init__(self, *args, listing, **kwargs):
         super().__init__(*args, **kwargs)

@@ -328,7 +328,7 @@ def _pending(item, target, verdict, request, exchange, resource_sid):
     return records.Pending(
         installation, installation.listing, installation.version, target, verdict, request, exchange, resource_sid,
         held=item.held,
-    )  # fmt: skip
+    )
 
 
 def validation_input(values, target):

@@ -29,10 +29,10 @@ def record_invocations(*, account, integration_point, pending):
     """Write every invocation of one event, and a notification for each failure."""
     rows = [_invocation(account, integration_point, item) for item in pending]
     Invocation.objects.bulk_create(rows)
-    holds = {f"invocation:{row.sid}": item.held for item, row in zip(pending, rows) if item.held}
+    holds = {f"invocation:{row.sid}": item.held for item, row in zip(pending, rows, strict=True) if item.held}
     billing.charge_invocations(rows, holds)
     notes = []
-    for item, row in zip(pending, rows):
+    for item, row in zip(pending, rows, strict=True):
         if row.status == Invocation.Status.FAILED and not row.is_test:
             notes.extend(_notifications(item, row))
     Notification.objects.bulk_create(notes)

@@ -5,6 +5,7 @@ toll-free...), a long run of one digit or of consecutive digits, a reserved fict
 or a country other than the customer's. The same number always gets the same score.
 """
 
+import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -106,7 +107,7 @@ def longest_sequential_run(digits: str) -> int:
     longest = min(len(digits), 1)
     for step in (1, -1):
         current = 1
-        for previous, digit in zip(digits, digits[1:]):
+        for previous, digit in itertools.pairwise(digits):
             current = current + 1 if int(digit) - int(previous) == step else 1
             longest = max(longest, current)
     return longest

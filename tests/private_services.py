@@ -112,7 +112,7 @@ class PrivateRedis:
              "--dir", str(self.folder)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+        )
         _wait(lambda: _listening(self.port), "Redis did not listen")
         return self
 

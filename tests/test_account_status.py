@@ -188,7 +188,7 @@ def _customer_writes(shop):
 CUSTOMER_WRITES = [
     "install", "configure", "switch_extension", "assign", "unassign", "uninstall", "add_number", "delete_number",
     "upload_recording",
-]  # fmt: skip
+]
 
 
 def snapshot():
@@ -196,7 +196,7 @@ def snapshot():
     models = (
         InstalledAddOn, InstalledExtension, Assignment, IncomingPhoneNumber, Recording, AddOnResult, Invocation,
         ListingVersion, BillingEvent, Notification,
-    )  # fmt: skip
+    )
     return {model.__name__: list(model.objects.order_by("pk").values()) for model in models}
 
 
@@ -229,7 +229,7 @@ def test_an_inactive_customer_cannot_write_in_the_console(
 
 
 CUSTOMER_PAGES = ["/console/", "/console/catalog/", "/console/installations/", "/console/numbers/",
-                  "/console/recordings/", "/console/usage/", "/console/debugger/"]  # fmt: skip
+                  "/console/recordings/", "/console/usage/", "/console/debugger/"]
 
 
 @pytest.mark.parametrize("status", INACTIVE)
@@ -284,7 +284,7 @@ def test_an_inactive_publisher_cannot_release_or_test_in_the_console(publisher, 
         assert reply.status_code == 403 and "Nothing was changed" in reply.content.decode(), path
     assert snapshot() == before and server.requests == []
     for path in ["/console/publisher/listings/", f"/console/publisher/listings/{listing.sid}/",
-                 f"/console/publisher/listings/{listing.sid}/sla/", "/console/publisher/statements/"]:  # fmt: skip
+                 f"/console/publisher/listings/{listing.sid}/sla/", "/console/publisher/statements/"]:
         page = console.get(path).content.decode()
         assert 'id="account-status"' in page and "not called for customers (61017)" in page, path
 
@@ -426,7 +426,7 @@ def callback(client, capture, result, publisher):
         return client.post(
             "/" + path, json.dumps({"transcript": "hi"}), content_type="application/json",
             HTTP_AUTHORIZATION=f"Basic {credentials}",
-        )  # fmt: skip
+        )
 
 
 @pytest.mark.parametrize("status", INACTIVE)

@@ -235,7 +235,7 @@ class TestPerMinute:
         services.charge(  # spends all but 0.015 of the 100 credited, honestly (the ledger shows it)
             key="spent", kind=BillingEvent.Kind.MANUAL, account=customer, listing=recording_add_on,
             installation=None, quantity=1, price=Decimal("99.985"), reference="spent",
-        )  # fmt: skip
+        )
         self.upload(api, 125, django_capture_on_commit_callbacks)  # 3 minutes: 0.03 USD
         result = AddOnResult.objects.get()
         assert (result.status, result.error_code) == ("failed", 61032)
@@ -411,7 +411,7 @@ class TestStatements:
         event = services.charge(  # manual: a report is its own cause; no invocation to fake
             key=key, kind="manual", account=customer, listing=listing, installation=None,
             quantity=1, price=Decimal(amount), reference=key,
-        )  # fmt: skip
+        )
         BillingEvent.objects.filter(pk=event.pk).update(date_created=when)
 
     # The event slipped in after closing is made up (events are stamped when written): the books
@@ -487,7 +487,7 @@ def test_usage_is_written_in_fixed_point(api, customer, listing):
         services.charge(
             key=f"u{n}", kind="manual", account=customer, listing=listing, installation=None,
             quantity=1, price=Decimal("0.01"), reference=f"u{n}",
-        )  # fmt: skip
+        )
     records = api.get(f"/2010-04-01/Accounts/{customer.sid}/Usage/Records.json").json()["usage_records"]
     assert records[0]["usage"] == "120" and records[0]["count"] == "120"
 

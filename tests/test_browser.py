@@ -163,7 +163,7 @@ def test_browse_and_filter_the_catalog(page, shot, customer, make_listing):
 
 
 def test_install_an_add_on_through_its_configuration_form(page, shot, customer, make_listing):
-    listing = make_listing()
+    make_listing()
     log_in(page, *console_user(customer, "carol"))
     page.goto("/console/catalog/")
     page.locator("a.tile[data-listing=caller_insight]").click()
@@ -241,7 +241,7 @@ def test_install_an_add_on_through_its_configuration_form(page, shot, customer, 
     installation = InstalledAddOn.objects.get()
     assert installation.configuration == {
         "language": "es", "include_carrier": True, "max_results": 3, "caller_prefix": "+1415",
-    }  # fmt: skip
+    }
     shot(page, "5-installed")
 
     page.get_by_role("link", name="My add-ons").click()
@@ -421,12 +421,12 @@ def test_publisher_sla_statements_and_test_console(page, shot, publisher, custom
     billing_services.charge(
         key="this-month", kind="per_use", account=customer, listing=listing, installation=None,
         quantity=1, price=Decimal("2.50"), reference="this-month",
-    )  # fmt: skip
+    )
     last_month = (now.replace(day=1) - timedelta(days=1)).replace(day=1)
     event = billing_services.charge(
         key="last-month", kind="per_use", account=customer, listing=listing, installation=None,
         quantity=1, price=Decimal("10"), reference="last-month",
-    )  # fmt: skip
+    )
     when = timezone.make_aware(datetime.combine(last_month.replace(day=3), time(12)), dt_timezone.utc)
     type(event).objects.filter(pk=event.pk).update(date_created=when)
     billing_services.close_statement(publisher=publisher, period=last_month)

@@ -45,7 +45,7 @@ def books(api, customer, httpserver, installed_at, publisher):
     event = services.charge(
         key="usage:r1", kind="manual", account=customer, listing=listing, installation=None,
         quantity=2, price=Decimal("0.5"), reference="r1",
-    )  # fmt: skip
+    )
     BillingEvent.objects.filter(pk=event.pk).update(date_created=datetime(2026, 10, 3, tzinfo=dt_timezone.utc))
     services.close_statement(publisher=publisher, period=date(2026, 10, 1))
     services.close_invoice(account=customer, period=date(2026, 10, 1))

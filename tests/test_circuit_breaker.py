@@ -128,7 +128,7 @@ def test_a_publisher_failing_on_anothers_host_never_opens_the_victims_circuit(
         "/v1/InstalledAddOns",
         {"AvailableAddOnSid": listing.sid, "AcceptTermsOfService": "true", "Configuration": '{"language": "en"}',
          "UniqueName": "mallory"},
-    )  # fmt: skip
+    )
     assert installed.status_code == 201, installed
     codes = [code_of(other_api, "mallory") for _ in range(6)]
     assert codes[:3] == [61022, 61022, 61022] and codes[3:] == [61015, 61015, 61015]  # 4xx: only its own circuit

@@ -18,7 +18,7 @@ def charge(customer, listing, amount, key, when=None):
     event = services.charge(  # manual: a report is its own cause (check_ledger); no invocation to fake
         key=key, kind="manual", account=customer, listing=listing, installation=None,
         quantity=1, price=Decimal(amount), reference=key,
-    )  # fmt: skip
+    )
     if when:
         BillingEvent.objects.filter(pk=event.pk).update(date_created=when)
     return event

@@ -46,7 +46,7 @@ def record(listing, latency, outcome="success", days_ago=0, **extra):
         account=listing.publisher, listing=listing, version=listing.latest_version, integration_point="lookups",
         status="successful" if outcome == "success" else "failed", outcome=outcome,
         latency_ms=latency, sla_breach=outcome != "success", **fields,
-    )  # fmt: skip
+    )
     Invocation.objects.filter(pk=row.pk).update(date_created=timezone.now() - timedelta(days=days_ago))
 
 

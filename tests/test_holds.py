@@ -241,7 +241,7 @@ class TestHolds:
         self.add_on(
             publisher, api, server.url, model="per_success", price="0.05",
             success={"status_codes": [200], "absent": ["/no_match"]},
-        )  # fmt: skip
+        )
         assert lookup(api, "insight")["insight"]["status"] == "successful"
         assert Hold.objects.get().state == "released"
         assert BillingEvent.objects.count() == 0 and balance(account) == Decimal("1")

@@ -132,7 +132,7 @@ def test_a_redos_pattern_in_a_response_schema_answers_in_time_and_spares_the_bys
     assert_failed(
         add_ons, 61026, "schema_rejected", words=["does not match", "name"], http_status=200, attempts=1,
         sla_breach=True, customer=customer, publisher=publisher,
-    )  # fmt: skip
+    )
     assert_healthy(add_ons)
     assert_billed(add_ons)
 
@@ -178,7 +178,7 @@ def test_a_redos_pattern_in_patternproperties_and_additional_properties_runs_on_
     assert_failed(
         add_ons, 61026, "schema_rejected", words=["do not match any of the regexes"], http_status=200, attempts=1,
         sla_breach=True, customer=customer, publisher=publisher,
-    )  # fmt: skip
+    )
     assert_healthy(add_ons)
 
 
@@ -237,7 +237,7 @@ def test_exponential_schema_work_is_cut_off_and_spares_the_bystander(
     assert_failed(
         add_ons, 61026, "schema_rejected", words=["platform's limit"], http_status=200, attempts=1,
         sla_breach=True, customer=customer, publisher=publisher,
-    )  # fmt: skip
+    )
     assert_healthy(add_ons)
     assert_billed(add_ons)
 
@@ -256,7 +256,7 @@ def test_unique_items_over_many_objects_is_not_quadratic(api, serve, installed_a
     assert time.monotonic() - started < DID_NOT_HANG_S
     server.clear()
     installed_at(answering(server, "/dup", json.dumps({"items": [{"k": 1}, {"k": 1.0}]})), unique_name="dup",
-                 manifest_overrides={"response_validation_schema": schema})  # fmt: skip
+                 manifest_overrides={"response_validation_schema": schema})
     assert lookup(api, "dup")["results"]["dup"]["code"] == 61026  # 1 and 1.0 are the same JSON number
 
 
@@ -313,7 +313,7 @@ def test_json_a_publisher_cannot_store_fails_its_add_on_only(
     assert_failed(
         add_ons, 61029, "unsafe_json", words=["beyond the platform's limits", *words], http_status=200, attempts=1,
         sla_breach=True, customer=customer, publisher=publisher,
-    )  # fmt: skip
+    )
     assert_healthy(add_ons)
     assert_billed(add_ons)
 
@@ -338,7 +338,7 @@ def test_an_unexpected_failure_judging_one_answer_spares_the_others(
     invocation = assert_failed(
         add_ons, 61030, "platform_error", words=["not billed"], http_status=200, attempts=1,
         sla_breach=False, customer=customer, publisher=publisher,
-    )  # fmt: skip
+    )
     assert not BillingEvent.objects.filter(reference=invocation.sid).exists()
     assert_healthy(add_ons)
     assert_billed(add_ons)

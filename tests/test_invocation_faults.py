@@ -256,7 +256,7 @@ def test_a_publisher_slower_than_its_timeout_fails_with_61020(
     invocation = assert_failed(
         add_ons, 61020, "timeout", words=["deadline"], http_status=None, attempts=1, sla_breach=True,
         customer=customer, publisher=publisher,
-    )  # fmt: skip
+    )
     assert 200 <= invocation.latency_ms < SLEEP_S * 1000
     assert_one_failure(add_ons, 61020)
 
@@ -272,7 +272,7 @@ def test_a_refused_connection_is_retried_then_fails_with_61021(api, customer, pu
     assert_failed(
         add_ons, 61021, "connection_failed", words=["could not be reached", "Connection refused"],
         http_status=None, attempts=3, sla_breach=True, customer=customer, publisher=publisher,
-    )  # fmt: skip
+    )
     assert_one_failure(add_ons, 61021)
 
 
@@ -290,7 +290,7 @@ def test_a_publisher_that_hangs_up_is_retried_with_the_same_request_sid(
     invocation = assert_failed(
         add_ons, 61021, "connection_failed", words=["could not be reached"], http_status=None, attempts=3,
         sla_breach=True, customer=customer, publisher=publisher,
-    )  # fmt: skip
+    )
     assert server.notes["sids"] == [invocation.sid.encode()] * 3
     assert_one_failure(add_ons, 61021)
 
@@ -315,7 +315,7 @@ def test_a_400_fails_at_once_with_61022(api, customer, publisher, httpserver, he
     assert_failed(
         add_ons, 61022, "http_4xx", words=["refused the request", "HTTP 400"], http_status=400, attempts=1,
         sla_breach=True, customer=customer, publisher=publisher,
-    )  # fmt: skip
+    )
     assert len(httpserver.log) == 1
     assert_one_failure(add_ons, 61022)
 
@@ -351,7 +351,7 @@ def test_a_500_every_time_fails_with_61023_after_every_retry(
     invocation = assert_failed(
         add_ons, 61023, "http_5xx", words=["server error", "HTTP 500", "after 3 attempts"], http_status=500,
         attempts=3, sla_breach=True, customer=customer, publisher=publisher,
-    )  # fmt: skip
+    )
     assert [r.headers["X-Twilio-RequestSid"] for r, _ in httpserver.log] == [invocation.sid] * 3
     assert_one_failure(add_ons, 61023)
 
@@ -368,7 +368,7 @@ def test_one_byte_over_the_size_limit_fails_with_61024(api, customer, publisher,
     assert_failed(
         add_ons, 61024, "too_large", words=["size limit", str(LIMIT)], http_status=200, attempts=1,
         sla_breach=True, customer=customer, publisher=publisher,
-    )  # fmt: skip
+    )
     assert_one_failure(add_ons, 61024)
 
 
@@ -408,7 +408,7 @@ def test_an_endless_body_is_cut_off_with_61024(api, customer, publisher, raw_ser
     assert_failed(
         add_ons, 61024, "too_large", words=["size limit"], http_status=200, attempts=1, sla_breach=True,
         customer=customer, publisher=publisher,
-    )  # fmt: skip
+    )
     assert server.closed_by_client.wait(5), "the platform kept reading the endless body"
     assert "gave_up" not in server.notes
     assert_one_failure(add_ons, 61024)
@@ -435,7 +435,7 @@ def test_a_200_without_a_json_object_fails_with_61025(
     assert_failed(
         add_ons, 61025, "invalid_response", words=words, http_status=200, attempts=1, sla_breach=True,
         customer=customer, publisher=publisher,
-    )  # fmt: skip
+    )
     assert_one_failure(add_ons, 61025)
 
 
@@ -453,7 +453,7 @@ def test_a_response_failing_its_validation_schema_fails_with_61026(
     invocation = assert_failed(
         add_ons, 61026, "schema_rejected", words=["response validation schema", "score"], http_status=200,
         attempts=1, sla_breach=True, customer=customer, publisher=publisher,
-    )  # fmt: skip
+    )
     assert invocation.result == {"score": "high"}  # kept for the publisher's debugging, not shown as a result
     assert_one_failure(add_ons, 61026)
 
@@ -469,7 +469,7 @@ def test_a_publisher_error_object_fails_with_61008_without_an_sla_breach(
     assert_failed(
         add_ons, 61008, "publisher_error", words=["reported an error", "quota exceeded"], http_status=200,
         attempts=1, sla_breach=False, customer=customer, publisher=publisher,
-    )  # fmt: skip
+    )
     assert_one_failure(add_ons, 61008)
 
 
@@ -493,7 +493,7 @@ def test_a_request_failing_the_validation_schema_is_61003_and_never_sent(
     invocation = assert_failed(
         add_ons, 61003, "requirements_not_met", words=["Requirements", "primary_address", NUMBER, "does not match"],
         http_status=None, attempts=0, sla_breach=False, customer=customer, publisher=publisher,
-    )  # fmt: skip
+    )
     assert invocation.latency_ms is None and invocation.request == {}
     assert httpserver.log == []
     assert_one_failure(add_ons, 61003, notes=1)
@@ -633,7 +633,7 @@ def test_credentials_stay_out_of_failure_records_and_notifications(
     invocation = assert_failed(
         add_ons, 61022, "http_4xx", words=["HTTP 401"], http_status=401, attempts=1, sla_breach=True,
         customer=customer, publisher=publisher,
-    )  # fmt: skip
+    )
     signature = httpserver.log[0][0].headers["X-Twilio-Signature"]
     stored = json.dumps(
         [invocation.request, invocation.error_message]
@@ -709,7 +709,7 @@ def test_disabled_and_missing_add_ons_fail_alone(api, customer, publisher, https
     assert_failed(
         add_ons, 61011, "extension_disabled", words=["disabled"], http_status=None, attempts=0, sla_breach=False,
         customer=customer, publisher=publisher,
-    )  # fmt: skip
+    )
     missing = add_ons["results"]["not_there"]
     assert (missing["status"], missing["code"], missing["request_sid"]) == ("failed", 61010, None)
     assert "not installed" in missing["message"]
@@ -764,7 +764,7 @@ def test_a_redirect_is_not_followed_and_fails_with_61027(api, customer, publishe
     assert_failed(
         add_ons, 61027, "unexpected_status", words=["unexpected status", "HTTP 302"], http_status=302, attempts=1,
         sla_breach=True, customer=customer, publisher=publisher,
-    )  # fmt: skip
+    )
     assert [request.path for request, _ in httpserver.log] == ["/moved"]
     assert_one_failure(add_ons, 61027)
 
@@ -782,7 +782,7 @@ def test_a_compressed_body_is_limited_by_its_decoded_size(api, customer, publish
     assert_failed(
         add_ons, 61024, "too_large", words=["size limit"], http_status=200, attempts=1, sla_breach=True,
         customer=customer, publisher=publisher,
-    )  # fmt: skip
+    )
     assert_one_failure(add_ons, 61024)
 
 
@@ -799,7 +799,7 @@ def test_a_body_cut_short_fails_without_a_retry(api, customer, publisher, raw_se
     assert_failed(
         add_ons, 61021, "connection_failed", words=["could not be reached"], http_status=200, attempts=1,
         sla_breach=True, customer=customer, publisher=publisher,
-    )  # fmt: skip
+    )
     assert server.connections == 1
     assert_one_failure(add_ons, 61021)
 

@@ -20,7 +20,7 @@ def event(customer, listing, amount, key, when, *, kind="manual", quantity=1, re
     made = services.charge(
         key=key, kind=kind, account=customer, listing=listing, installation=None,
         quantity=quantity, price=Decimal(amount), reference=key, reason=reason,
-    )  # fmt: skip
+    )
     BillingEvent.objects.filter(pk=made.pk).update(date_created=when)
     return made
 
@@ -47,13 +47,13 @@ def test_figures_checked_by_hand(october):
     figures = services.invoice_figures(october, OCTOBER)
     assert (figures["events"], figures["charges"], figures["credits"], figures["total"]) == (
         4, Decimal("2.004"), Decimal("-0.5"), Decimal("1.504"),
-    )  # fmt: skip
+    )
     assert figures["lines"] == [
         {"listing": "caller_insight", "publisher": figures["lines"][0]["publisher"], "events": 2,
          "charges": "0.004000", "credits": "0.000000", "total": "0.004000"},
         {"listing": "reports", "publisher": figures["lines"][1]["publisher"], "events": 2,
          "charges": "2.000000", "credits": "-0.500000", "total": "1.500000"},
-    ]  # fmt: skip
+    ]  # fmt: skip  # a table: one invoice line per row
 
 
 # A late event is written into a closed month on purpose (closed stays closed), which

@@ -35,7 +35,7 @@ def test_the_contracts_hold():
     done = subprocess.run(
         [sys.executable, "-c", LINT_IMPORTS, "--no-cache", "--no-logo"],
         cwd=ROOT, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "0 broken" in done.stdout
 

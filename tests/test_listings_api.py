@@ -365,7 +365,7 @@ class TestUpdate:
         "info",
         [{}, {"name": ""}, {"name": None}, {"name": "x" * 256}, {"name": "A", "unique_name": "B"},
          {"name": "A", "description": 5}],
-    )  # fmt: skip
+    )
     def test_module_info_is_checked_as_on_create(self, as_publisher, shell, info):
         before = Listing.objects.get(pk=shell.pk)
         assert_parameter_error(as_publisher.post(f"/v1/Listing/{shell.sid}", encoded(ModuleInfo=info)), "ModuleInfo")

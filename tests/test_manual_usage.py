@@ -137,8 +137,8 @@ class TestTruthfulAnswers:
 
     def test_the_same_quantity_written_another_way_is_the_same_request(self, manual, report):
         _, installation, items = manual
-        first = report(installation, None, token="t-5", raw='{"billable_items": [{"sid": "%s", "quantity": 2}]}' % items["page"])
-        again = report(installation, None, token="t-5", raw='{"billable_items": [{"sid": "%s", "quantity": 2.0}]}' % items["page"])
+        first = report(installation, None, token="t-5", raw=json.dumps({"billable_items": [{"sid": items["page"], "quantity": 2}]}))
+        again = report(installation, None, token="t-5", raw=json.dumps({"billable_items": [{"sid": items["page"], "quantity": 2.0}]}))
         assert first[0] == 202 and again == first and BillingEvent.objects.count() == 1
 
     def test_the_same_token_on_another_installation_is_a_409(self, manual, report, api):
@@ -149,7 +149,7 @@ class TestTruthfulAnswers:
                 "AvailableAddOnSid": listing.sid, "AcceptTermsOfService": "true",
                 "Configuration": '{"language": "en"}', "UniqueName": "second",
             },
-        ).json()["sid"]  # fmt: skip
+        ).json()["sid"]
         assert report(installation, one(items["report"], 1), token="t-3")[0] == 202
         assert report(second, one(items["report"], 1), token="t-3")[0] == 409
 
@@ -171,14 +171,14 @@ class TestQuantities:
         "raw_quantity",
         ["1e-7", "0.0000001", "1e12", '"abc"', "NaN", "Infinity", "-Infinity", "true", '"' + "9" * 5000 + '"',
          "9" * 5000, "0.1234567", "[1]", '{"q": 1}', '"1e3"', '" 1"', "null", '""', "0", "-0.0"],
-    )  # fmt: skip
+    )  # fmt: skip  # a table of quantities, several per row
     def test_anything_but_a_decimal_with_six_places_within_the_cap_is_a_400_naming_it(
         self, manual, report, publisher, raw_quantity
     ):
         _, installation, items = manual
-        raw = '{"billable_items": [{"sid": "%s", "quantity": 1}, {"sid": "%s", "quantity": %s}]}' % (
+        raw = '{"billable_items": [{"sid": "%s", "quantity": 1}, {"sid": "%s", "quantity": %s}]}' % (  # noqa: UP031 (JSON text: an f-string would double every brace)
             items["report"], items["page"], raw_quantity,
-        )  # fmt: skip
+        )
         status, reply = report(installation, None, raw=raw)
         assert status == 400, reply
         assert "billable_items[1].quantity" in reply["message"]
@@ -363,9 +363,9 @@ class TestConcurrentReports:
 
 def test_numbers_on_the_wire_are_exact(manual, report):
     _, installation, items = manual
-    raw = '{"billable_items": [{"sid": "%s", "quantity": 0.1}, {"sid": "%s", "quantity": 0.2}]}' % (
+    raw = '{"billable_items": [{"sid": "%s", "quantity": 0.1}, {"sid": "%s", "quantity": 0.2}]}' % (  # noqa: UP031 (JSON text: an f-string would double every brace)
         items["report"], items["page"],
-    )  # fmt: skip
+    )
     status, body = report(installation, None, raw=raw)
     assert status == 202 and body["total_submitted"] == 0.3  # not 0.30000000000000004
     amounts = sorted(event.amount for event in BillingEvent.objects.all())
@@ -402,12 +402,12 @@ def test_reports_from_separate_processes(transactional_db, manual, publisher, cu
     go = tmp_path / "go"
     body = json.dumps([{"sid": items["report"], "quantity": 2}])
     env = {**os.environ, "DATABASE_URL": cluster.test_database_url(), "SECRET_KEY": settings.SECRET_KEY,
-           "DJANGO_SETTINGS_MODULE": "marketplace.settings"}  # fmt: skip
+           "DJANGO_SETTINGS_MODULE": "marketplace.settings"}
     processes = [
         subprocess.Popen(
             [sys.executable, "-c", REPORTER, str(go), publisher.sid, installation, body, "same" if same_token else f"t{n}"],
             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
+        )
         for n in range(4)
     ]
     time.sleep(3)  # let them all import Django and wait at the line

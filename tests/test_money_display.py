@@ -27,7 +27,7 @@ def charge(customer, listing, price, key, quantity=1, days_ago=0):
     event = services.charge(
         key=key, kind="manual", account=customer, listing=listing, installation=None,
         quantity=quantity, price=Decimal(price), reference=key,
-    )  # fmt: skip
+    )
     if days_ago:
         BillingEvent.objects.filter(pk=event.pk).update(date_created=timezone.now() - timezone.timedelta(days=days_ago))
     return event

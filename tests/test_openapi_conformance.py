@@ -66,7 +66,7 @@ IMPLEMENTED = {
 def test_every_implemented_operation_conforms_on_success_and_error(
     api, api_for, customer, publisher, listing, monkeypatch, make_listing, httpserver, client,
     django_capture_on_commit_callbacks,
-):  # fmt: skip
+):
     seen = set()
     original = CONFORMANCE.check
 

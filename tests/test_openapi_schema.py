@@ -149,11 +149,11 @@ def test_form_parameters_are_the_ones_the_views_read(served):
     numbers = body("/2010-04-01/Accounts/{account_sid}/IncomingPhoneNumbers.json")
     assert set(numbers["properties"]) == {
         "PhoneNumber", "AreaCode", "FriendlyName", "SmsUrl", "SmsMethod", "VoiceUrl", "VoiceMethod",
-    }  # fmt: skip
+    }
     assert set(body("/sandbox/v1/Messages")["required"]) == {"From", "To", "Body"}
     assert set(body("/sandbox/v1/Listings/{listing_sid}/TestInvocations")["properties"]) == {
         "VersionSid", "IntegrationPoint", "PrimaryAddress", "SecondaryAddress", "Body", "Configuration", "RuntimeData",
-    }  # fmt: skip
+    }
     usage = served["paths"]["/v1/InstalledAddOns/{installation_sid}/Usage"]["post"]
     assert list(usage["requestBody"]["content"]) == ["application/json"]
     upload = served["paths"]["/sandbox/v1/Recordings"]["post"]["requestBody"]["content"]

@@ -83,7 +83,7 @@ def add_number(api, customer, phone_number=TO, **urls):
     ["100.64.0.1", "100.100.100.200", "fec0::1", "2002:a00:1::1", "2002:7f00:1::1", "::ffff:10.0.0.1",
      "::a00:1", "64:ff9b::a9fe:a9fe", "2001:0:5db8:d822:0:0:f5ff:fffe", "ff02::1", "224.0.0.251", "2001:db8::1",
      "192.0.0.1", "198.18.0.1", "240.0.0.1", "fc00::1", "fe80::1%eth0", "::", "0.0.0.0"],
-)  # fmt: skip
+)  # fmt: skip  # a table of addresses, several per row
 def test_only_globally_routable_unicast_is_allowed(address):
     assert forbidden(address)
 

@@ -34,7 +34,7 @@ def enforced(settings):
     "address,expected",
     [("127.0.0.1", True), ("10.0.0.1", True), ("169.254.169.254", True), ("::1", True), ("fe80::1%eth0", True),
      ("::ffff:10.0.0.1", True), ("224.0.0.1", True), ("93.184.216.34", False), ("2606:4700::1111", False)],
-)  # fmt: skip
+)  # fmt: skip  # a table: one address and its verdict per pair
 def test_which_addresses_are_internal(address, expected):
     assert forbidden(address) is expected
 

@@ -34,7 +34,7 @@ def test_check_deploy_is_clean_in_production():
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT, env={**os.environ, **PRODUCTION}, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 
@@ -43,7 +43,7 @@ def test_production_refuses_to_start_without_a_secret_key():
     result = subprocess.run(
         [sys.executable, "manage.py", "check"],
         cwd=ROOT, env={**os.environ, "MARKETPLACE_ENV": "production", "SECRET_KEY": ""}, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+    )
     assert result.returncode != 0 and "SECRET_KEY" in result.stderr
 
 
@@ -67,7 +67,7 @@ def test_production_cookies_are_secure_and_http_only():
         "from django.conf import settings\n"
         "print(settings.SESSION_COOKIE_SECURE, settings.CSRF_COOKIE_SECURE, settings.SESSION_COOKIE_HTTPONLY, settings.DEBUG)\n",
         **PRODUCTION, DEBUG="1",
-    )  # fmt: skip
+    )
     assert result.stdout.strip() == "True True True False", result.stderr
 
 

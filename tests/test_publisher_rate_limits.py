@@ -61,7 +61,7 @@ def test_the_limit_is_the_listings_across_customers(
             "/v1/InstalledAddOns",
             {"AvailableAddOnSid": listing.sid, "AcceptTermsOfService": "true", "UniqueName": "paced",
              "Configuration": '{"language": "en"}'},
-        )  # fmt: skip
+        )
         assert reply.status_code == 201, reply
     assert result_of(api)["status"] == "successful"
     assert result_of(other_api)["code"] == 61016  # another customer, the same publisher's budget

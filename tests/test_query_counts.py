@@ -30,9 +30,9 @@ def world(customer, publisher, make_listing):
     ]
     installs = [
         install_add_on(
-            account=customer, available_add_on_sid=l.sid, accept_terms_of_service=True, configuration={"language": "en"}
+            account=customer, available_add_on_sid=listing.sid, accept_terms_of_service=True, configuration={"language": "en"}
         )
-        for l in listings
+        for listing in listings
     ]
     numbers = [create_phone_number(account=customer, phone_number=f"+1415555267{i}") for i in range(ROWS)]
     for installation in installs:
@@ -42,7 +42,7 @@ def world(customer, publisher, make_listing):
         billing.charge(
             key=f"k{i}", kind="per_use", account=customer, listing=listings[i], installation=installs[i],
             quantity=1, price=billing.unit_price({"price": "0.01"}), reference=f"k{i}",
-        )  # fmt: skip
+        )
     recording = Recording.objects.create(account=customer, audio="x.wav", duration_ms=1000, channels=1, sample_rate=8000, size=10)
     results = [
         AddOnResult.objects.create(

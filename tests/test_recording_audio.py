@@ -30,7 +30,7 @@ def fmt(rate=8000, channels=1, bits=16, tag=1, block_align=None, byte_rate=None,
         "<HHIIHH", tag, channels, rate % 2**32,
         (rate * frame if byte_rate is None else byte_rate) % 2**32,
         (frame if block_align is None else block_align) % 2**16, bits,
-    )  # fmt: skip
+    )
     return chunk(b"fmt ", body + b"\0" * ((size or 16) - 16), size)
 
 
@@ -177,7 +177,7 @@ def test_the_duration_comes_from_the_audio_received(upload, recording_add_on, au
     recording = Recording.objects.get()
     assert (recording.duration_ms, recording.channels, recording.sample_rate, recording.size) == (
         duration_ms, channels, rate, len(audio),
-    )  # fmt: skip
+    )
     # and the hold for the per-minute add-on is what that duration costs (0.01 a started minute)
     minutes = -(-duration_ms // 60000)
     assert Hold.objects.get().amount == Decimal("0.01") * minutes

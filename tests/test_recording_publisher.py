@@ -8,6 +8,7 @@ and the result is posted to the callback URL with the vendor account's Basic cre
 import base64
 import hashlib
 import io
+import itertools
 import json
 import logging
 import math
@@ -99,10 +100,10 @@ def assert_segments(result, spans, duration_ms):
     segments = result["segments"]
     assert [s["kind"] for s in segments] == ["silence", "speech"] * len(spans) + ["silence"]
     assert segments[0]["start_ms"] == 0 and segments[-1]["end_ms"] == duration_ms
-    for earlier, later in zip(segments, segments[1:]):
+    for earlier, later in itertools.pairwise(segments):
         assert earlier["end_ms"] == later["start_ms"]
     speech = [s for s in segments if s["kind"] == "speech"]
-    for segment, (start, end) in zip(speech, spans):
+    for segment, (start, end) in zip(speech, spans, strict=True):
         assert abs(segment["start_ms"] - start) <= FRAME_MS
         assert abs(segment["end_ms"] - end) <= FRAME_MS
 
@@ -114,7 +115,7 @@ def test_dtmf_digits_are_found_in_order_with_their_start_times():
     samples, onsets, spans = dtmf_recording("159#")
     result = analyse(wav_bytes([samples]))
     assert [tone_["digit"] for tone_ in result["dtmf"]] == ["1", "5", "9", "#"]
-    for found, onset in zip(result["dtmf"], onsets):
+    for found, onset in zip(result["dtmf"], onsets, strict=True):
         assert abs(found["start_ms"] - onset) <= FRAME_MS
     duration = round(len(samples) * 1000 / RATE)
     assert result["duration_ms"] == result["analysed_ms"] == duration
@@ -197,7 +198,7 @@ def test_noise_and_speechlike_sounds_are_not_digits():
 def test_dtmf_under_speechlike_noise():
     samples, onsets, _ = dtmf_recording("159#")
     noise = array("h", os.urandom(len(samples) * 2))
-    noisy = [s + n / 32768 * 0.02 for s, n in zip(samples, noise)]  # about 26 dB below the tones
+    noisy = [s + n / 32768 * 0.02 for s, n in zip(samples, noise, strict=True)]  # about 26 dB below the tones
     assert [t["digit"] for t in analyse(wav_bytes([noisy]))["dtmf"]] == ["1", "5", "9", "#"]
 
 

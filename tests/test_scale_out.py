@@ -143,7 +143,7 @@ def test_two_web_processes_and_two_workers_on_postgres_and_redis(topology, tmp_p
         topology.start(
             sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}",
             "--workers", "1", "--threads", "4", "marketplace.wsgi",
-        )  # fmt: skip
+        )
     for _ in range(2):
         topology.start(sys.executable, "manage.py", "qcluster")
     web = [f"http://127.0.0.1:{port}" for port in topology.web_ports]

@@ -407,7 +407,7 @@ def test_a_garbled_callback_token_is_404(client, publisher):
     reply = client.post(
         "/callbacks/v1/AddOnResults/XR" + "0" * 32 + "/%C3%A9", b"{}", content_type="application/json",
         HTTP_AUTHORIZATION=f"Basic {credentials}",
-    )  # fmt: skip
+    )
     assert reply.status_code == 404
 
 

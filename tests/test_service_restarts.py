@@ -147,7 +147,7 @@ class Stack:
         self._start(
             "web", sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{self.web_port}",
             "--workers", "1", "--threads", "4", "marketplace.wsgi",
-        )  # fmt: skip
+        )
         wait_for(lambda: _answers(f"{self.base}/healthz"), "the web process never answered")
 
     def start_worker(self):

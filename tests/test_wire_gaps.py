@@ -210,7 +210,7 @@ def test_carrier_through_the_sdk(client, number, name, kind):
     found = client.lookups.v1.phone_numbers(number).fetch(type=["carrier"])
     assert found.carrier == {
         "mobile_country_code": None, "mobile_network_code": None, "name": name, "type": kind, "error_code": None,
-    }  # fmt: skip
+    }
     assert found.caller_name is None
 
 
@@ -229,4 +229,4 @@ def test_the_lookup_with_carrier_conforms():
         "carrier": {"mobile_country_code": None, "mobile_network_code": None, "name": "Three", "type": "mobile",
                     "error_code": None},
         "add_ons": None, "url": "http://127.0.0.1:8000/v1/PhoneNumbers/+447400123456",
-    })  # fmt: skip
+    })

@@ -94,7 +94,7 @@ EXTRA_PROPERTIES = {
 UNSET_URL_PROPERTIES = {
     "api.v2010.account.incoming_phone_number": (
         "sms_url", "sms_fallback_url", "voice_url", "voice_fallback_url", "status_callback",
-    ),  # fmt: skip
+    ),
 }
 
 V1_META = "marketplace.v1.ListMeta"
@@ -186,7 +186,7 @@ OWN_COMPONENTS = {
         "required": [
             "account_sid", "alert_text", "api_version", "date_created", "date_generated", "date_updated",
             "error_code", "log_level", "more_info", "request_method", "request_url", "resource_sid", "sid", "url",
-        ],  # fmt: skip
+        ],
         "properties": {
             "account_sid": {"type": "string", "pattern": "^AC[0-9a-fA-F]{32}$"},
             "alert_text": {"type": "string"},
@@ -224,7 +224,7 @@ OWN_COMPONENTS = {
         "required": [
             "request_sid", "listing_sid", "version_sid", "integration_point", "request", "request_validation",
             "response", "response_validation", "status", "outcome", "code", "message", "result", "limits",
-        ],  # fmt: skip
+        ],
         "properties": {
             "request_sid": {"type": "string"},
             "listing_sid": {"type": "string", "pattern": "^XB[0-9a-fA-F]{32}$"},

@@ -76,7 +76,7 @@ def deliver_to_publisher(*, result_sid):
     logger.info(
         "recording %s sent to %s: %s", recording.sid, installation.unique_name, verdict.outcome.name,
         extra={"request_sid": result.sid},
-    )  # fmt: skip
+    )
     pending = records.Pending(
         installation, installation.listing, installation.version, target, verdict, call.request, exchange, recording.sid
     )

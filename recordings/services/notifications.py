@@ -67,7 +67,7 @@ def notify_customer(*, result_sid):
     logger.warning(
         "result %s: callback attempt %d to %s failed: %s", result.sid, attempts, url, outcome["error"],
         extra={"request_sid": result.sid},
-    )  # fmt: skip
+    )
     pauses = settings.NOTIFY_BACKOFF_S
     if notify.worth_retrying(outcome) and attempts <= len(pauses):
         _notify_again(result_sid, after_s=pauses[attempts - 1], attempts=attempts)

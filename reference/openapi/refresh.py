@@ -22,7 +22,7 @@ def upstream(repo, name):
     return subprocess.run(
         ["git", f"--git-dir={git_dir(repo)}", "show", f"HEAD:spec/json/{name}"],
         check=True, capture_output=True, text=True,
-    ).stdout  # fmt: skip
+    ).stdout
 
 
 def git_dir(repo):

@@ -6,7 +6,6 @@ run prints the same logins.
 """
 
 import json
-import os
 import secrets
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -120,7 +119,7 @@ class Command(BaseCommand):
 
 def _publisher_url(url):
     """Point a bundled manifest at where the example publishers run here."""
-    base = urlsplit(os.environ.get("EXAMPLE_PUBLISHERS_URL", "http://127.0.0.1:8101"))
+    base = urlsplit(settings.EXAMPLE_PUBLISHERS_URL)
     parts = urlsplit(url)
     return urlunsplit((base.scheme, base.netloc, parts.path, parts.query, parts.fragment))
 
