@@ -22,6 +22,7 @@ from accounts.models import Account
 from addons.models import BillableItem, InstalledAddOn, Listing, Notification
 from billing.models import Balance, BillingEvent, Hold, Invoice, LedgerEntry, Statement, UsageReport
 from billing.money import format_money
+from marketplace import codes
 from marketplace.errors import InvalidParameter, MarketplaceError
 
 MICRO = Decimal("0.000001")
@@ -308,7 +309,7 @@ class UsageRefused(MarketplaceError):
             message,
             status=status,
             param=param,
-            code=code or {400: 20001, 403: 20403, 404: 20404, 409: 20409}.get(status, 20500),
+            code=code or codes.BY_STATUS.get(status, codes.INTERNAL_ERROR),
         )
         self.level = level
 
@@ -567,7 +568,7 @@ def _alert_below_zero(installation, balance):
     Notification.objects.create(
         account=installation.account,
         log_level=Notification.Level.WARNING,
-        error_code=61036,
+        error_code=codes.BALANCE_BELOW_ZERO,
         resource_sid=installation.sid,
         message=(
             f"Usage reported by {installation.listing.unique_name} took your balance below zero "

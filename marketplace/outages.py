@@ -12,6 +12,7 @@ from django.http import HttpResponse, JsonResponse
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from marketplace import codes
 from marketplace.errors import MarketplaceError
 
 logger = logging.getLogger(__name__)
@@ -21,7 +22,7 @@ UNREACHABLE = (*DATABASE_UNREACHABLE, RedisConnectionError, RedisTimeoutError)
 RETRY_AFTER_S = 5
 # What every request meeting an outage is told: a domain error, so it has the usual body.
 UNAVAILABLE_ERROR = MarketplaceError(
-    "Service temporarily unavailable: a backing service is restarting; retry shortly", code=20503, status=503
+    "Service temporarily unavailable: a backing service is restarting; retry shortly", code=codes.UNAVAILABLE, status=503
 )
 
 

@@ -26,7 +26,7 @@ from addons.invocation.verdict import Verdict, judge
 from addons.models import InstalledAddOn, InstalledExtension
 from addons.services import invocations as records
 from billing import services as billing
-from marketplace import inflight, outages
+from marketplace import codes, inflight, outages
 from marketplace.api.formats import absolute_url
 from marketplace.errors import InvalidParameter, MarketplaceError, NotFound
 from recordings import notify, queue
@@ -359,7 +359,7 @@ def receive_callback(*, result_sid, token, principal, body, content_type):
     if principal.account.id != result.listing.publisher_id:
         raise CallbackRefused(
             "Authenticate as the add-on's publisher account (Account SID and auth token, or one of its API keys)",
-            code=20003,
+            code=codes.AUTHENTICATION_FAILED,
             status=401,
         )
     claim = timezone.now()
@@ -399,7 +399,7 @@ def receive_callback(*, result_sid, token, principal, body, content_type):
                 result.sid, verdict.outcome.code, verdict.message, claim=claim
             )
             if not moved:  # this claim went stale and another callback (or the sweep) took over
-                raise CallbackRefused("The callback URL has already been used", code=20409, status=409)
+                raise CallbackRefused("The callback URL has already been used", code=codes.CONFLICT, status=409)
     return AddOnResult.objects.get(sid=result_sid)
 
 
@@ -420,7 +420,7 @@ def _refuse_unclaimable(result):
         raise CallbackRefused("The callback URL has expired", code=outcomes.TIMEOUT.code, status=410)
     if current.status == AddOnResult.Status.FAILED and current.error_code == outcomes.TIMEOUT.code:
         raise CallbackRefused("The callback URL has expired", code=outcomes.TIMEOUT.code, status=410)
-    raise CallbackRefused("The callback URL has already been used", code=20409, status=409)
+    raise CallbackRefused("The callback URL has already been used", code=codes.CONFLICT, status=409)
 
 
 def _spool(body, spool, *, limit):
@@ -552,7 +552,7 @@ def notify_customer(*, result_sid):
         return None
     records.notify(
         account=result.account,
-        code=61031,
+        code=codes.NOTIFICATION_UNDELIVERABLE,
         message=f"The result {result.sid} could not be delivered to {url}: {outcome['error']}",
         resource_sid=result.sid,
     )

@@ -6,7 +6,7 @@ from addons.models import Notification
 from marketplace.api.formats import absolute_url, iso8601
 from marketplace.api.pagination import v1_list
 from marketplace.api.views import AccountAPIView
-from marketplace.errors import MORE_INFO, NotFound
+from marketplace.errors import NotFound, more_info
 
 
 def alert(notification):
@@ -19,7 +19,7 @@ def alert(notification):
         "date_updated": iso8601(notification.date_created),
         "error_code": str(notification.error_code),
         "log_level": notification.log_level,
-        "more_info": MORE_INFO.format(code=notification.error_code),
+        "more_info": more_info(notification.error_code),
         "request_method": notification.request_method or None,
         "request_url": notification.request_url or None,
         "resource_sid": notification.resource_sid or None,

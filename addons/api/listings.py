@@ -10,6 +10,7 @@ from rest_framework.parsers import BaseParser, get_encoding
 from rest_framework.response import Response
 
 from addons.services import listings as service
+from marketplace import codes
 from marketplace.api import params
 from marketplace.api.formats import absolute_url
 from marketplace.api.views import PublisherAPIView
@@ -21,7 +22,7 @@ MAX_UPDATE_BODY_BYTES = 16 * 1024 * 1024
 
 
 class RequestTooLarge(MarketplaceError):
-    code = 20001
+    code = codes.INVALID_PARAMETER
     status = 413
 
 

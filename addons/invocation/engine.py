@@ -22,7 +22,7 @@ from addons.manifest import ADD_ON_TYPES
 from addons.models import Listing
 from addons.services import invocations as records
 from billing import services as billing
-from marketplace import outages
+from marketplace import codes, outages
 from marketplace.sids import new_sid
 
 logger = logging.getLogger(__name__)
@@ -324,7 +324,7 @@ def add_ons_object(results):
         codes = {r.code for r in failed}
         body.update(
             status="failed",
-            code=codes.pop() if len(codes) == 1 else 61001,
+            code=codes.pop() if len(codes) == 1 else codes.SEVERAL_ADD_ONS_FAILED,
             message=f"{len(failed)} of {len(results)} add-ons failed: {', '.join(r.unique_name for r in failed)}",
         )
     for r in results:
