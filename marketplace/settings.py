@@ -252,8 +252,8 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "marketplace.api.errors.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": ["marketplace.api.throttling.AccountRateThrottle"],
     "UNAUTHENTICATED_USER": None,
-    # The OpenAPI description (/openapi.json, /docs/): operations declared in marketplace/api/schema.py.
-    "DEFAULT_SCHEMA_CLASS": "marketplace.api.schema.MarketplaceAutoSchema",
+    # The OpenAPI description (/openapi.json, /docs/): operations declared beside each view (marketplace/api/openapi.py).
+    "DEFAULT_SCHEMA_CLASS": "marketplace.api.openapi.MarketplaceAutoSchema",
 }
 
 SPECTACULAR_SETTINGS = {

@@ -39,7 +39,7 @@ api_2010 = [
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
-    # The OpenAPI description of everything below (marketplace/api/schema.py) and its Swagger UI.
+    # The OpenAPI description of everything below (declared beside each view) and its Swagger UI.
     path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi-schema"),
     # The split view serves its start-up script from a URL, not inline: the CSP allows no inline script.
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="openapi-schema"), name="api-docs"),

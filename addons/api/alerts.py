@@ -4,6 +4,14 @@ from rest_framework.response import Response
 
 from addons.models import Notification
 from marketplace.api.formats import absolute_url, iso8601
+from marketplace.api.openapi import (
+    PAGING,
+    operation,
+    path_sid,
+    query,
+    resource,
+    v1_page,
+)
 from marketplace.api.pagination import v1_list
 from marketplace.api.views import AccountAPIView
 from marketplace.errors import NotFound, more_info
@@ -29,6 +37,12 @@ def alert(notification):
 
 
 class AlertList(AccountAPIView):
+    @operation(
+        "ListAlert", "The debugger: failed or refused invocations, newest last.", "Monitor v1",
+        {200: ("A page of alerts.", v1_page("alerts", "monitor.v1.alert"))},
+        parameters=(query("LogLevel", {"type": "string", "enum": ["warning", "error"]}, "Only this level."), *PAGING),
+        errors=(400,),
+    )
     def get(self, request):
         alerts = Notification.objects.filter(account=self.account).select_related("account")
         if level := request.query_params.get("LogLevel"):
@@ -37,6 +51,10 @@ class AlertList(AccountAPIView):
 
 
 class AlertDetail(AccountAPIView):
+    @operation(
+        "FetchAlert", "One debugger alert.", "Monitor v1", {200: resource("The alert.", "monitor.v1.alert")},
+        parameters=(path_sid("sid", "NO", "Alert"),), errors=(404,),
+    )
     def get(self, request, sid):
         found = Notification.objects.filter(account=self.account, sid=self.path_sid(sid, "NO")).first()
         if found is None:
