@@ -11,7 +11,11 @@ from billing.models import BillingEvent
 from marketplace.errors import InvalidParameter
 
 MARKETPLACE = "marketplace"
-UNITS = {"per_minute": ("minutes", "minutes"), "manual": ("units", "units"), "credit": ("units", "units")}
+UNITS = {
+    BillingEvent.Kind.PER_MINUTE: ("minutes", "minutes"),
+    BillingEvent.Kind.MANUAL: ("units", "units"),
+    BillingEvent.Kind.CREDIT: ("units", "units"),
+}
 
 
 def parse_date(query, name):

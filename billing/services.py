@@ -19,7 +19,8 @@ from django.db.models import Case, Count, F, Q, Sum, Value, When
 from django.utils import timezone
 
 from accounts.models import Account
-from addons.models import BillableItem, InstalledAddOn, Listing, Notification
+from addons.contract import LIVE_STATES, PricingModel
+from addons.models import BillableItem, InstalledAddOn, Notification
 from billing.models import Balance, BillingEvent, Hold, Invoice, LedgerEntry, Statement, UsageReport
 from billing.money import format_money
 from marketplace import codes
@@ -314,7 +315,7 @@ class UsageRefused(MarketplaceError):
         self.level = level
 
 
-REPORTABLE_STATES = (Listing.State.MARKETING_PREVIEW, Listing.State.PRIVATE_BETA, Listing.State.ACTIVE)
+REPORTABLE_STATES = LIVE_STATES
 # The idempotency token's documented length: a longer one is refused, never cut.
 TOKEN_MAX_LENGTH = 100
 QUANTITY_PLACES = 6
@@ -345,7 +346,7 @@ def report_usage(*, publisher, installation_sid, items, token=""):
     if listing.publisher_id != publisher.id:
         raise UsageRefused("The account making the request is not the add-on's publisher", status=403)
     pricing = installation.version.pricing
-    if pricing.get("model") != "manual":
+    if pricing.get("model") != PricingModel.MANUAL:
         raise UsageRefused("The add-on is not set up to accept manual usage reporting", status=403)
     if listing.state not in REPORTABLE_STATES:
         raise UsageRefused(

@@ -21,6 +21,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.selectors import ensure_may_act, may_act
+from addons.contract import PricingModel
 from addons.invocation import builder, circuit, engine, outcomes, pacing, transport
 from addons.invocation.verdict import Verdict, judge
 from addons.models import InstalledAddOn, InstalledExtension
@@ -266,7 +267,7 @@ def _hold_estimated_cost(result, installation):
     """The whole recording at the pinned per-minute price is held before it is sent (one
     conditional UPDATE): charged when the result completes, released when it fails."""
     pricing = installation.version.pricing
-    if pricing.get("model") != "per_minute":
+    if pricing.get("model") != PricingModel.PER_MINUTE:
         return True
     cost = billing.money(billing.unit_price(pricing) * billing.minutes_of(result.recording.duration_ms))
     return billing.hold(account=result.account, key=hold_key(result.sid), amount=cost)
@@ -458,7 +459,7 @@ def _complete(result, claim):
     """Completed, and billed per started minute in the same transaction (once: the move is
     conditional on the callback's claim, and the billing event's key is the result's SID)."""
     version = result.installation.version if result.installation else None
-    per_minute = version is not None and version.pricing.get("model") == "per_minute"
+    per_minute = version is not None and version.pricing.get("model") == PricingModel.PER_MINUTE
     minutes = billing.minutes_of(result.recording.duration_ms) if per_minute else 0
     moved = _open(result.sid, claim).update(
         status=AddOnResult.Status.COMPLETED,

@@ -6,11 +6,11 @@ Uses the same builder, transport and verdict as customers' traffic; recorded as 
 
 import time
 
-from django.conf import settings
 from django.utils import timezone
 
 from accounts.selectors import may_act
 from addons.configuration import validated_configuration
+from addons.contract import SLA_TARGET_AVERAGE_MS, SLA_TARGET_P99_MS
 from addons.invocation import builder, engine, outcomes, transport
 from addons.invocation.verdict import Verdict, judge, schema_problems
 from addons.services import invocations as records
@@ -91,5 +91,5 @@ def _report(target, request, request_problems, exchange, verdict):
         "code": verdict.outcome.code,
         "message": verdict.message or None,
         "result": verdict.result,
-        "limits": {"deadline_ms": target.deadline_ms, "size_limit": target.size_limit, "sla_target_ms": settings.SLA_TARGET_MS},
+        "limits": {"deadline_ms": target.deadline_ms, "size_limit": target.size_limit, "sla_target_ms": {"average": SLA_TARGET_AVERAGE_MS, "p99": SLA_TARGET_P99_MS}},
     }
