@@ -44,3 +44,13 @@ def test_one_shape_for_every_error_body():
     }
     error = MarketplaceError("bad", code=codes.INVALID_PARAMETER, details=[{"path": "$.a"}])
     assert error.as_body() == {**error_body(20001, "bad", 400), "details": [{"path": "$.a"}]}
+
+
+def test_add_ons_failing_for_different_reasons_answer_61001_and_one_reason_its_own_code():
+    from addons.invocation.engine import Result, add_ons_object
+
+    timeout = Result("slow", "XR" + "1" * 32, "failed", codes.TIMEOUT, "late", None)
+    refused = Result("broken", "XR" + "2" * 32, "failed", codes.HTTP_4XX, "refused", None)
+    assert add_ons_object([timeout, refused])["code"] == codes.SEVERAL_ADD_ONS_FAILED == 61001
+    assert add_ons_object([timeout])["code"] == codes.TIMEOUT
+    assert add_ons_object([])["code"] is None
