@@ -19,6 +19,7 @@ from django.core.files import File
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.urls import reverse
 
 from accounts.selectors import ensure_may_act, may_act
 from addons.contract import PricingModel
@@ -155,7 +156,9 @@ def callback_token(result_sid):
 
 
 def callback_url(result_sid):
-    return absolute_url(f"/callbacks/v1/AddOnResults/{result_sid}/{callback_token(result_sid)}")
+    return absolute_url(
+        reverse("add_on_result_callback", kwargs={"result_sid": result_sid, "token": callback_token(result_sid)})
+    )
 
 
 def deliver_to_publisher(*, result_sid):

@@ -1,5 +1,6 @@
 """2010 API: the account's IncomingPhoneNumbers."""
 
+from django.urls import reverse
 from rest_framework import status
 from rest_framework.response import Response
 
@@ -70,7 +71,7 @@ class IncomingPhoneNumberList(Account2010APIView):
                 request,
                 numbers,
                 key="incoming_phone_numbers",
-                path=f"/2010-04-01/Accounts/{self.account.sid}/IncomingPhoneNumbers.json",
+                path=reverse("incoming_phone_number_list", kwargs={"account_sid": self.account.sid}),
                 render=serializers.incoming_phone_number,
             )
         )

@@ -1,5 +1,6 @@
 """The debugger: GET /v1/Alerts[/{NO}], shaped like Twilio's Monitor Alerts."""
 
+from django.urls import reverse
 from rest_framework.response import Response
 
 from addons.models import Notification
@@ -32,7 +33,7 @@ def alert(notification):
         "request_url": notification.request_url or None,
         "resource_sid": notification.resource_sid or None,
         "sid": notification.sid,
-        "url": absolute_url(f"/v1/Alerts/{notification.sid}"),
+        "url": absolute_url(reverse("alert_detail", kwargs={"sid": notification.sid})),
     }
 
 
@@ -47,7 +48,7 @@ class AlertList(AccountAPIView):
         alerts = Notification.objects.filter(account=self.account).select_related("account")
         if level := request.query_params.get("LogLevel"):
             alerts = alerts.filter(log_level=level)
-        return Response(v1_list(request, alerts, key="alerts", path="/v1/Alerts", render=alert))
+        return Response(v1_list(request, alerts, key="alerts", path=reverse("alert_list"), render=alert))
 
 
 class AlertDetail(AccountAPIView):

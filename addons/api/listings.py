@@ -5,6 +5,7 @@ ModuleDataManagement (fetch and update the catalog sections of one's own listing
 """
 
 from django.http import QueryDict
+from django.urls import reverse
 from rest_framework import status
 from rest_framework.parsers import BaseParser, get_encoding
 from rest_framework.response import Response
@@ -50,7 +51,7 @@ class CatalogFormParser(BaseParser):
 
 
 def listing_path(sid):
-    return f"/v1/Listing/{sid}"
+    return reverse("listing_detail", kwargs={"sid": sid})
 
 
 def module_data_management(listing):

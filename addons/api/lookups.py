@@ -1,6 +1,7 @@
 """Lookups v1: GET /v1/PhoneNumbers/{PhoneNumber} with AddOns and AddOnsData."""
 
 import phonenumbers
+from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework.response import Response
 
@@ -65,7 +66,7 @@ class PhoneNumberLookup(AccountAPIView):
             # caller-name stays null: no offline data names a number's owner (see the README).
             "carrier": carrier_of(number) if "carrier" in types else None,
             "add_ons": None,
-            "url": absolute_url(f"/v1/PhoneNumbers/{e164}"),
+            "url": absolute_url(reverse("phone_number_lookup", kwargs={"phone_number": e164})),
         }
         if names:
             body["add_ons"] = lookup_add_ons(self.account, names, e164, _add_ons_data(query, names))

@@ -1,5 +1,6 @@
 """Marketplace v1: AvailableAddOns and InstalledAddOns with their Extensions. Thin views."""
 
+from django.urls import reverse
 from rest_framework import status
 from rest_framework.response import Response
 
@@ -39,7 +40,7 @@ class AvailableAddOnList(AccountAPIView):
                 request,
                 selectors.available_add_ons(self.account),
                 key="available_add_ons",
-                path="/v1/AvailableAddOns",
+                path=reverse("available_add_on_list"),
                 render=serializers.available_add_on,
             )
         )
@@ -68,7 +69,7 @@ class AvailableAddOnExtensionList(AccountAPIView):
                 request,
                 selectors.available_extensions(listing),
                 key="extensions",
-                path=f"/v1/AvailableAddOns/{listing.sid}/Extensions",
+                path=reverse("available_add_on_extension_list", kwargs={"listing_sid": listing.sid}),
                 render=lambda extension: serializers.available_add_on_extension(extension, listing),
             )
         )
@@ -99,7 +100,7 @@ class InstalledAddOnList(AccountAPIView):
                 request,
                 selectors.installations(self.account),
                 key="installed_add_ons",
-                path="/v1/InstalledAddOns",
+                path=reverse("installed_add_on_list"),
                 render=serializers.installed_add_on,
             )
         )
@@ -183,7 +184,7 @@ class InstalledAddOnExtensionList(AccountAPIView):
                 request,
                 selectors.installed_extensions(installation),
                 key="extensions",
-                path=f"/v1/InstalledAddOns/{installation.sid}/Extensions",
+                path=reverse("installed_add_on_extension_list", kwargs={"installation_sid": installation.sid}),
                 render=lambda row: serializers.installed_add_on_extension(row, installation),
             )
         )

@@ -1,5 +1,6 @@
 """2010 API: add-ons assigned to an IncomingPhoneNumber, and their Extensions."""
 
+from django.urls import reverse
 from rest_framework import status
 from rest_framework.response import Response
 
@@ -47,7 +48,7 @@ class AssignedAddOnList(AssignedAddOnView):
                 request,
                 selectors.assignments(number),
                 key="assigned_add_ons",
-                path=f"/2010-04-01/Accounts/{self.account.sid}/IncomingPhoneNumbers/{number.sid}/AssignedAddOns.json",
+                path=reverse("assigned_add_on_list", kwargs={"account_sid": self.account.sid, "resource_sid": number.sid}),
                 render=serializers.assigned_add_on,
             )
         )
@@ -105,7 +106,7 @@ class AssignedAddOnExtensionList(AssignedAddOnView):
                 request,
                 selectors.installed_extensions(assignment.installation),
                 key="extensions",
-                path=serializers.assigned_add_on_path(assignment) + "/Extensions.json",
+                path=reverse("assigned_add_on_extension_list", kwargs=serializers.assigned_add_on_kwargs(assignment)),
                 render=lambda row: serializers.assigned_add_on_extension(row, assignment),
             )
         )

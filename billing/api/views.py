@@ -1,5 +1,6 @@
 """Manual usage reporting (POST /v1/InstalledAddOns/{XE}/Usage) and customer usage records."""
 
+from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import status
 from rest_framework.response import Response
@@ -115,7 +116,7 @@ class UsageRecordList(Account2010APIView):
                 request,
                 records,
                 key="usage_records",
-                path=f"/2010-04-01/Accounts/{self.account.sid}/Usage/Records.json",
+                path=reverse("usage_record_list", kwargs={"account_sid": self.account.sid}),
                 cursor=lambda record: record["category"],
             )
         )

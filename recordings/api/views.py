@@ -1,6 +1,7 @@
 """Recordings (2010 read API, sandbox upload), AddOnResults, Payloads and their Data."""
 
 from django.http import FileResponse
+from django.urls import reverse
 from rest_framework import status
 from rest_framework.response import Response
 
@@ -77,7 +78,7 @@ class RecordingList(RecordingView):
                     conference_sid=params.sid(query, "ConferenceSid", "CF"),
                 ),
                 key="recordings",
-                path=f"/2010-04-01/Accounts/{self.account.sid}/Recordings.json",
+                path=reverse("recording_list", kwargs={"account_sid": self.account.sid}),
                 render=serializers.recording,
             )
         )
@@ -124,7 +125,7 @@ class AddOnResultList(RecordingView):
                 request,
                 selectors.results(recording),
                 key="add_on_results",
-                path=f"{serializers.recording_path(recording)}/AddOnResults.json",
+                path=reverse("add_on_result_list", kwargs=serializers.recording_kwargs(recording)),
                 render=serializers.add_on_result,
             )
         )
@@ -171,7 +172,7 @@ class PayloadList(PayloadView):
                 request,
                 selectors.payloads(result),
                 key="payloads",
-                path=f"{serializers.result_path(result)}/Payloads.json",
+                path=reverse("payload_list", kwargs=serializers.result_kwargs(result)),
                 render=serializers.payload,
             )
         )
