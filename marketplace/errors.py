@@ -39,6 +39,15 @@ class MarketplaceError(Exception):
     def as_body(self):
         return error_body(self.code, self.message, self.status, self.details)
 
+    def headers(self):
+        """What the answer carries beside its body: how to authenticate, when to retry."""
+        headers = {}
+        if self.status == 401:
+            headers["WWW-Authenticate"] = 'Basic realm="Twilio API"'
+        if getattr(self, "retry_after", None):
+            headers["Retry-After"] = str(int(self.retry_after))
+        return headers
+
 
 class InvalidParameter(MarketplaceError):
     """A request parameter is missing or malformed; the message names it."""

@@ -71,10 +71,7 @@ def add_on_result_callback(request, result_sid, token):
             content_type=request.content_type,
         )
     except MarketplaceError as error:
-        response = JsonResponse(error.as_body(), status=error.status)
-        if error.status == 401:
-            response["WWW-Authenticate"] = 'Basic realm="Twilio API"'
-        return response
+        return JsonResponse(error.as_body(), status=error.status, headers=error.headers())
     return JsonResponse({"sid": result.sid, "status": result.status}, status=200)
 
 

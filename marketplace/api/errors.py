@@ -21,12 +21,7 @@ def error_response(code, message, http_status, headers=None):
 
 def exception_handler(exc, context):
     if isinstance(exc, MarketplaceError):
-        response = Response(exc.as_body(), status=exc.status)
-        if exc.status == 401:
-            response["WWW-Authenticate"] = 'Basic realm="Twilio API"'
-        if getattr(exc, "retry_after", None):
-            response["Retry-After"] = str(int(exc.retry_after))
-        return response
+        return Response(exc.as_body(), status=exc.status, headers=exc.headers())
     if isinstance(exc, (exceptions.NotAuthenticated, exceptions.AuthenticationFailed)):
         return error_response(
             codes.AUTHENTICATION_FAILED,
