@@ -472,8 +472,9 @@ SANDBOX = "Sandbox"
 # --- one operation, beside its view ------------------------------------------------------------
 
 
-def operation(operation_id, summary, tag, responses, *, parameters=(), body=None, body_required=False, errors=(),
-              description=""):  # fmt: skip
+def operation(
+    operation_id, summary, tag, responses, *, parameters=(), body=None, body_required=False, errors=(), description=""
+):
     """`extend_schema` for one of our operations, as its view reads the request and writes the response.
 
     `responses` maps a status (or (status, media type)) to (description, schema or None); `errors`
