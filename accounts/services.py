@@ -16,7 +16,7 @@ from accounts.models import (
     new_auth_token,
 )
 from accounts.selectors import ensure_may_act
-from marketplace import outbound
+from marketplace import codes, outbound
 from marketplace.errors import Conflict, InvalidParameter, MarketplaceError, NotFound
 
 
@@ -109,7 +109,7 @@ def convert_referral(*, referrer, referred_sid) -> Referral:
     Reporting the same conversion again returns it; an account converts for one referrer only."""
     if not referrer.is_publisher:
         raise MarketplaceError(
-            "Only publisher (partner) accounts report referral conversions", code=20403, status=403
+            "Only publisher (partner) accounts report referral conversions", code=codes.FORBIDDEN, status=403
         )
     referred = Account.objects.filter(sid=referred_sid).first()
     if referred is None:

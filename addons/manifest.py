@@ -16,6 +16,7 @@ from jsonschema import Draft7Validator, Draft202012Validator, ValidationError, v
 from jsonschema.exceptions import SchemaError
 
 from addons import credentials, schemas
+from addons.contract import SYNC_DEADLINE_MS, PricingModel
 from addons.template_fields import (
     AUDIO_DATA,
     CALLBACK_URL,
@@ -47,28 +48,28 @@ class AddOnTypeRules:
 
 
 _SYNC_FORMATS = frozenset({"query", "json", "form"})
-_SYNC_PRICING = frozenset({"per_use", "per_success", "manual"})
+_SYNC_PRICING = frozenset({PricingModel.PER_USE, PricingModel.PER_SUCCESS, PricingModel.MANUAL})
 
 # What each add-on type may use (publisher guide): the one table the import rules read.
-# Synchronous types answer within the 2000 ms SLA; only recordings carry audio or bill by minute.
+# Synchronous types answer within the SLA's deadline; only recordings carry audio or bill by minute.
 ADD_ON_TYPES = {
     "phone_number": AddOnTypeRules(
         extensions=frozenset({"lookups", "incoming-sms", "incoming-voice"}),
         pricing_models=_SYNC_PRICING,
         formats=_SYNC_FORMATS,
-        max_timeout_ms=2000,
-        default_timeout_ms=2000,
+        max_timeout_ms=SYNC_DEADLINE_MS,
+        default_timeout_ms=SYNC_DEADLINE_MS,
     ),
     "message_analysis": AddOnTypeRules(
         extensions=frozenset({"incoming-sms"}),
         pricing_models=_SYNC_PRICING,
         formats=_SYNC_FORMATS,
-        max_timeout_ms=2000,
-        default_timeout_ms=2000,
+        max_timeout_ms=SYNC_DEADLINE_MS,
+        default_timeout_ms=SYNC_DEADLINE_MS,
     ),
     "recording_analysis": AddOnTypeRules(
         extensions=frozenset({"recordings"}),
-        pricing_models=_SYNC_PRICING | {"per_minute"},
+        pricing_models=_SYNC_PRICING | {PricingModel.PER_MINUTE},
         formats=_SYNC_FORMATS | set(AUDIO_FORMATS),
         max_timeout_ms=30000,
         default_timeout_ms=10000,
@@ -204,19 +205,19 @@ def _pricing_problems(manifest, rules):
             f"pricing model {model!r} is not allowed for {manifest['type']} add-ons "
             f"(allowed: {_listed(rules.pricing_models)})"
         )
-    if model == "manual" and "price" in pricing:
+    if model == PricingModel.MANUAL and "price" in pricing:
         yield ("pricing", "price"), "manual pricing takes no price: price each billable item instead"
-    if model != "manual" and "price" not in pricing:
+    if model != PricingModel.MANUAL and "price" not in pricing:
         yield ("pricing", "price"), f"price is required with {model} pricing"
-    if model == "per_success" and "success" not in pricing:
+    if model == PricingModel.PER_SUCCESS and "success" not in pricing:
         yield ("pricing", "success"), "per_success pricing needs success conditions (status_codes, absent)"
-    if model != "per_success" and "success" in pricing:
+    if model != PricingModel.PER_SUCCESS and "success" in pricing:
         yield ("pricing", "success"), f"success conditions are only used with per_success pricing, not {model}"
 
 
 def _billable_item_problems(manifest):
     items = manifest["billable_items"]
-    if manifest["pricing"]["model"] == "manual":
+    if manifest["pricing"]["model"] == PricingModel.MANUAL:
         if not items:
             yield ("billable_items",), "manual pricing needs at least one billable item to report usage against"
     elif items:

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 
 from accounts.models import Account, IncomingPhoneNumber
+from addons.contract import ListingState, PricingModel  # noqa: F401 (PricingModel: imported from here too)
 from marketplace.sids import SidField
 
 
@@ -9,13 +10,6 @@ class AddOnType(models.TextChoices):
     PHONE_NUMBER = "phone_number"
     MESSAGE_ANALYSIS = "message_analysis"
     RECORDING_ANALYSIS = "recording_analysis"
-
-
-class PricingModel(models.TextChoices):
-    PER_USE = "per_use"
-    PER_SUCCESS = "per_success"
-    PER_MINUTE = "per_minute"
-    MANUAL = "manual"
 
 
 # The integration points: extension unique_name -> (product_name, friendly_name).
@@ -29,13 +23,7 @@ INTEGRATION_POINTS = {
 class Listing(models.Model):
     """An add-on as the catalog shows it (Twilio's AvailableAddOn, XB)."""
 
-    class State(models.TextChoices):
-        DRAFT = "draft"
-        MARKETING_PREVIEW = "marketing_preview"
-        PRIVATE_BETA = "private_beta"
-        ACTIVE = "active"
-        SUSPENDED = "suspended"
-        RETIRED = "retired"
+    State = ListingState
 
     sid = SidField("XB")
     publisher = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="listings")

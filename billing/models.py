@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 
 from accounts.models import Account
+from addons.contract import PricingModel
 from addons.models import BillableItem, InstalledAddOn, Listing
 
 # USD with six decimal places: add-on prices go down to $0.0001 and below. Never floats.
@@ -16,13 +17,9 @@ class BillingEvent(models.Model):
     """One billable occurrence. `key` makes it idempotent: a retried task or a replayed
     report finds its event already there and bills nothing more."""
 
-    class Kind(models.TextChoices):
-        PER_USE = "per_use"
-        PER_SUCCESS = "per_success"
-        PER_MINUTE = "per_minute"
-        MANUAL = "manual"
-        # A publisher's negative manual report: negative quantity and amount, with a reason.
-        CREDIT = "credit"
+    # Each pricing model, and CREDIT: a publisher's negative manual report (negative quantity
+    # and amount, with a reason).
+    Kind = models.TextChoices("Kind", [*((model.name, model.value) for model in PricingModel), ("CREDIT", "credit")])
 
     key = models.CharField(max_length=200, unique=True)
     kind = models.CharField(max_length=16, choices=Kind.choices)

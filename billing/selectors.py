@@ -6,12 +6,17 @@ from decimal import Decimal
 from django.db.models import Count, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
+from django.urls import reverse
 
 from billing.models import BillingEvent, Invoice, LedgerEntry, Statement
 from marketplace.errors import InvalidParameter
 
 MARKETPLACE = "marketplace"
-UNITS = {"per_minute": ("minutes", "minutes"), "manual": ("units", "units"), "credit": ("units", "units")}
+UNITS = {
+    BillingEvent.Kind.PER_MINUTE: ("minutes", "minutes"),
+    BillingEvent.Kind.MANUAL: ("units", "units"),
+    BillingEvent.Kind.CREDIT: ("units", "units"),
+}
 
 
 def parse_date(query, name):
@@ -81,7 +86,7 @@ def _add(record, row):
 
 
 def _finish(record, start_date, end_date):
-    path = f"/2010-04-01/Accounts/{record['account_sid']}/Usage/Records.json"
+    path = reverse("usage_record_list", kwargs={"account_sid": record["account_sid"]})
     query = f"Category={record['category']}&StartDate={start_date}&EndDate={end_date}"
     return {
         **{k: v for k, v in record.items() if not k.startswith("_")},

@@ -19,9 +19,11 @@ from django.db.models import Case, Count, F, Q, Sum, Value, When
 from django.utils import timezone
 
 from accounts.models import Account
-from addons.models import BillableItem, InstalledAddOn, Listing, Notification
+from addons.contract import LIVE_STATES, PricingModel
+from addons.models import BillableItem, InstalledAddOn, Notification
 from billing.models import Balance, BillingEvent, Hold, Invoice, LedgerEntry, Statement, UsageReport
 from billing.money import format_money
+from marketplace import codes
 from marketplace.errors import InvalidParameter, MarketplaceError
 from marketplace.sids import normalize_sid
 
@@ -309,12 +311,12 @@ class UsageRefused(MarketplaceError):
             message,
             status=status,
             param=param,
-            code=code or {400: 20001, 403: 20403, 404: 20404, 409: 20409}.get(status, 20500),
+            code=code or codes.BY_STATUS.get(status, codes.INTERNAL_ERROR),
         )
         self.level = level
 
 
-REPORTABLE_STATES = (Listing.State.MARKETING_PREVIEW, Listing.State.PRIVATE_BETA, Listing.State.ACTIVE)
+REPORTABLE_STATES = LIVE_STATES
 # The idempotency token's documented length: a longer one is refused, never cut.
 TOKEN_MAX_LENGTH = 100
 QUANTITY_PLACES = 6
@@ -367,7 +369,7 @@ def _report_usage(*, publisher, installation_sid, items, token=""):
     if listing.publisher_id != publisher.id:
         raise UsageRefused("The account making the request is not the add-on's publisher", status=403)
     pricing = installation.version.pricing
-    if pricing.get("model") != "manual":
+    if pricing.get("model") != PricingModel.MANUAL:
         raise UsageRefused("The add-on is not set up to accept manual usage reporting", status=403)
     if listing.state not in REPORTABLE_STATES:
         raise UsageRefused(
@@ -590,7 +592,7 @@ def _alert_below_zero(installation, balance):
     Notification.objects.create(
         account=installation.account,
         log_level=Notification.Level.WARNING,
-        error_code=61036,
+        error_code=codes.BALANCE_BELOW_ZERO,
         resource_sid=installation.sid,
         message=(
             f"Usage reported by {installation.listing.unique_name} took your balance below zero "

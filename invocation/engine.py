@@ -16,19 +16,17 @@ from django.db import connection
 from django.utils import timezone
 
 from accounts.selectors import may_act
-from invocation import builder, circuit, outcomes, pacing, transport
-from invocation.verdict import Verdict, judge, schema_problems
+from addons.contract import LIVE_STATES, PRICED_PER_CALL
 from addons.manifest import ADD_ON_TYPES
-from addons.models import Listing
-from invocation import records
+from invocation import builder, circuit, outcomes, pacing, records, transport
+from invocation.verdict import Verdict, judge, schema_problems
 from billing import services as billing
-from marketplace import outages
+from marketplace import codes, outages
 from marketplace.sids import new_sid
 
 logger = logging.getLogger(__name__)
 
-PRICED_PER_CALL = ("per_use", "per_success")
-INVOCABLE_STATES = (Listing.State.ACTIVE, Listing.State.PRIVATE_BETA, Listing.State.MARKETING_PREVIEW)
+INVOCABLE_STATES = LIVE_STATES
 
 _pool = None
 
@@ -363,10 +361,10 @@ def add_ons_object(results):
     failed = [r for r in results if r.status != "successful"]
     body = {"status": "successful", "message": None, "code": None, "results": {}}
     if failed:
-        codes = {r.code for r in failed}
+        failures = {r.code for r in failed}
         body.update(
             status="failed",
-            code=codes.pop() if len(codes) == 1 else 61001,
+            code=failures.pop() if len(failures) == 1 else codes.SEVERAL_ADD_ONS_FAILED,
             message=f"{len(failed)} of {len(results)} add-ons failed: {', '.join(r.unique_name for r in failed)}",
         )
     for r in results:

@@ -6,6 +6,7 @@ from django.db import transaction
 
 from addons.models import Invocation, Notification
 from billing import services as billing
+from marketplace import codes
 
 
 @dataclass
@@ -101,6 +102,6 @@ def notify_not_installed(*, account, unique_name, integration_point):
     Notification.objects.create(
         account=account,
         log_level=Notification.Level.WARNING,
-        error_code=61010,
+        error_code=codes.NOT_INSTALLED,
         message=f"Add-on {unique_name} ({integration_point}): no add-on with that unique name is installed",
     )

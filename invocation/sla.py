@@ -1,5 +1,5 @@
 """A publisher's SLA figures from its invocation records: requests, success rate, latency
-(average and p99 against the guide's 200 ms / 1500 ms), timeouts, 4xx and 5xx."""
+(average and p99 against the guide's targets, addons/contract.py), timeouts, 4xx and 5xx."""
 
 import math
 from datetime import datetime, time, timedelta
@@ -8,10 +8,11 @@ from django.db.models import Avg, Count, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from addons.contract import SLA_TARGET_AVERAGE_MS, SLA_TARGET_P99_MS
 from addons.models import Invocation
 
-TARGET_AVERAGE_MS = 200
-TARGET_P99_MS = 1500
+TARGET_AVERAGE_MS = SLA_TARGET_AVERAGE_MS
+TARGET_P99_MS = SLA_TARGET_P99_MS
 
 
 def _called(listing, start, end):

@@ -5,10 +5,13 @@ Takes the engine's one call path (prepare, send, finish) as customers' traffic; 
 """
 
 from django.conf import settings
+import time
+
 from django.utils import timezone
 
 from accounts.selectors import may_act
 from addons.configuration import validated_configuration
+from addons.contract import SLA_TARGET_AVERAGE_MS, SLA_TARGET_P99_MS
 from invocation import builder, engine, outcomes, records
 from invocation.verdict import Verdict, schema_problems
 from marketplace.errors import InvalidParameter
@@ -97,5 +100,5 @@ def _report(target, request, request_problems, exchange, verdict):
         "code": verdict.outcome.code,
         "message": verdict.message or None,
         "result": verdict.result,
-        "limits": {"deadline_ms": target.deadline_ms, "size_limit": target.size_limit, "sla_target_ms": settings.SLA_TARGET_MS},
+        "limits": {"deadline_ms": target.deadline_ms, "size_limit": target.size_limit, "sla_target_ms": {"average": SLA_TARGET_AVERAGE_MS, "p99": SLA_TARGET_P99_MS}},
     }

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from jsonschema.exceptions import SchemaError
 
 from addons import schemas
+from addons.contract import PricingModel
 from invocation import outcomes
 from marketplace import untrusted_json
 
@@ -69,9 +70,9 @@ def judge(exchange, target):
 
 def is_billable(pricing, status, body):
     model = pricing.get("model")
-    if model == "per_use":
+    if model == PricingModel.PER_USE:
         return True
-    if model == "per_success":
+    if model == PricingModel.PER_SUCCESS:
         success = pricing.get("success", {})
         return status in success.get("status_codes", [200]) and not any(
             pointer_exists(body, pointer) for pointer in success.get("absent", [])

@@ -12,6 +12,7 @@ from django.http import HttpResponse, JsonResponse
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from marketplace import codes
 from marketplace.errors import MarketplaceError
 
 logger = logging.getLogger(__name__)
@@ -22,7 +23,7 @@ RETRY_AFTER_S = 5
 DATABASE_RETRY_PAUSE_S = 0.5  # between tries to record something while the database restarts
 # What every request meeting an outage is told: a domain error, so it has the usual body.
 UNAVAILABLE_ERROR = MarketplaceError(
-    "Service temporarily unavailable: a backing service is restarting; retry shortly", code=20503, status=503
+    "Service temporarily unavailable: a backing service is restarting; retry shortly", code=codes.UNAVAILABLE, status=503
 )
 
 

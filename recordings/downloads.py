@@ -7,6 +7,7 @@ PAYLOAD_DOWNLOAD_ORIGIN when one is set.
 
 from django.conf import settings
 from django.core import signing
+from django.urls import reverse
 
 _SALT = "marketplace.payload-download"
 # The content types a payload keeps (docs/manifest.md); any other is stored as OCTET_STREAM.
@@ -22,7 +23,8 @@ def safe_content_type(content_type):
 
 def payload_download_url(payload):
     token = signing.dumps(payload.sid, salt=_SALT)
-    return f"{settings.PAYLOAD_DOWNLOAD_ORIGIN or settings.MARKETPLACE_BASE_URL}/downloads/v1/Payloads/{token}"
+    origin = settings.PAYLOAD_DOWNLOAD_ORIGIN or settings.MARKETPLACE_BASE_URL
+    return origin + reverse("payload_download", kwargs={"token": token})
 
 
 def payload_sid_from(token):

@@ -7,13 +7,18 @@ customer's slow or dripping callback_url holds a worker for one short attempt at
 
 import json
 
+from django.urls import reverse
+
 from invocation import webhooks
 from marketplace.api.formats import absolute_url
 
 
 def result_links(result):
-    base = f"/2010-04-01/Accounts/{result.account.sid}/Recordings/{result.recording.sid}/AddOnResults/{result.sid}"
-    return {"add_on_result": absolute_url(f"{base}.json"), "payloads": absolute_url(f"{base}/Payloads.json")}
+    kwargs = {"account_sid": result.account.sid, "reference_sid": result.recording.sid}
+    return {
+        "add_on_result": absolute_url(reverse("add_on_result_detail", kwargs={**kwargs, "sid": result.sid})),
+        "payloads": absolute_url(reverse("payload_list", kwargs={**kwargs, "result_sid": result.sid})),
+    }
 
 
 def describe(result):

@@ -1,6 +1,6 @@
 """The OpenAPI description we serve: valid OpenAPI 3, complete, and its docs page self-hosted.
 
-`/openapi.json` is built by drf-spectacular from marketplace/api/schema.py; `/docs/` is Swagger
+`/openapi.json` is built by drf-spectacular from the `@operation` beside each view; `/docs/` is Swagger
 UI from drf-spectacular-sidecar. Schemathesis holds the server to this description
 (tests/test_schemathesis.py); these tests hold the description to the URLconf.
 """

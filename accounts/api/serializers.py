@@ -1,4 +1,5 @@
 import phonenumbers
+from django.urls import reverse
 
 from marketplace.api.formats import rfc2822
 
@@ -17,7 +18,7 @@ def number_type(e164):
 
 
 def incoming_phone_number_path(number):
-    return f"/2010-04-01/Accounts/{number.account.sid}/IncomingPhoneNumbers/{number.sid}"
+    return reverse("incoming_phone_number_detail", kwargs={"account_sid": number.account.sid, "sid": number.sid})
 
 
 def incoming_phone_number(number):
@@ -45,7 +46,7 @@ def incoming_phone_number(number):
         "status_callback": "",
         "status_callback_method": "POST",
         "trunk_sid": None,
-        "uri": f"{path}.json",
+        "uri": path,
         "voice_receive_mode": "voice",
         "voice_application_sid": None,
         "voice_caller_id_lookup": False,
@@ -59,5 +60,9 @@ def incoming_phone_number(number):
         "bundle_sid": None,
         "status": "in-use",
         "type": number_type(number.phone_number),
-        "subresource_uris": {"assigned_add_ons": f"{path}/AssignedAddOns.json"},
+        "subresource_uris": {
+            "assigned_add_ons": reverse(
+                "assigned_add_on_list", kwargs={"account_sid": number.account.sid, "resource_sid": number.sid}
+            )
+        },
     }

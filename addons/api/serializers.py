@@ -1,29 +1,21 @@
 """Resources as the wire shows them (snake_case JSON, Twilio's field names)."""
 
+from django.urls import reverse
+
 from marketplace.api.formats import absolute_url, iso8601, rfc2822
-
-V1 = "/v1"
-API_2010 = "/2010-04-01"
-
-
-def available_add_on_path(listing_sid):
-    return f"{V1}/AvailableAddOns/{listing_sid}"
-
-
-def installed_add_on_path(installation_sid):
-    return f"{V1}/InstalledAddOns/{installation_sid}"
 
 
 def available_add_on(listing):
-    path = available_add_on_path(listing.sid)
     return {
         "sid": listing.sid,
         "friendly_name": listing.friendly_name,
         "description": listing.description,
         "pricing_type": listing.pricing_type,
         "configuration_schema": listing.latest_version.configuration_schema,
-        "url": absolute_url(path),
-        "links": {"extensions": absolute_url(f"{path}/Extensions")},
+        "url": absolute_url(reverse("available_add_on_detail", kwargs={"sid": listing.sid})),
+        "links": {
+            "extensions": absolute_url(reverse("available_add_on_extension_list", kwargs={"listing_sid": listing.sid}))
+        },
     }
 
 
@@ -34,12 +26,13 @@ def available_add_on_extension(extension, listing):
         "friendly_name": extension.friendly_name,
         "product_name": extension.product_name,
         "unique_name": extension.unique_name,
-        "url": absolute_url(f"{available_add_on_path(listing.sid)}/Extensions/{extension.sid}"),
+        "url": absolute_url(
+            reverse("available_add_on_extension_detail", kwargs={"listing_sid": listing.sid, "sid": extension.sid})
+        ),
     }
 
 
 def installed_add_on(installation):
-    path = installed_add_on_path(installation.sid)
     return {
         "sid": installation.sid,
         "account_sid": installation.account.sid,
@@ -49,10 +42,12 @@ def installed_add_on(installation):
         "unique_name": installation.unique_name,
         "date_created": iso8601(installation.date_created),
         "date_updated": iso8601(installation.date_updated),
-        "url": absolute_url(path),
+        "url": absolute_url(reverse("installed_add_on_detail", kwargs={"sid": installation.sid})),
         "links": {
-            "extensions": absolute_url(f"{path}/Extensions"),
-            "available_add_on": absolute_url(available_add_on_path(installation.listing.sid)),
+            "extensions": absolute_url(
+                reverse("installed_add_on_extension_list", kwargs={"installation_sid": installation.sid})
+            ),
+            "available_add_on": absolute_url(reverse("available_add_on_detail", kwargs={"sid": installation.listing.sid})),
         },
     }
 
@@ -66,21 +61,24 @@ def installed_add_on_extension(installed_extension, installation):
         "product_name": extension.product_name,
         "unique_name": extension.unique_name,
         "enabled": installed_extension.enabled,
-        "url": absolute_url(f"{installed_add_on_path(installation.sid)}/Extensions/{extension.sid}"),
+        "url": absolute_url(
+            reverse(
+                "installed_add_on_extension_detail", kwargs={"installation_sid": installation.sid, "sid": extension.sid}
+            )
+        ),
     }
 
 
-def assigned_add_on_path(assignment):
+def assigned_add_on_kwargs(assignment):
+    """The URL kwargs naming an assignment: its number's account and SID, and the installation's."""
     number = assignment.phone_number
-    return (
-        f"{API_2010}/Accounts/{number.account.sid}/IncomingPhoneNumbers/{number.sid}"
-        f"/AssignedAddOns/{assignment.installation.sid}"
-    )
+    return {"account_sid": number.account.sid, "resource_sid": number.sid, "assigned_sid": assignment.installation.sid}
 
 
 def assigned_add_on(assignment):
     installation = assignment.installation
-    path = assigned_add_on_path(assignment)
+    kwargs = assigned_add_on_kwargs(assignment)
+    detail = {"account_sid": kwargs["account_sid"], "resource_sid": kwargs["resource_sid"], "sid": installation.sid}
     return {
         "sid": installation.sid,
         "account_sid": assignment.phone_number.account.sid,
@@ -91,8 +89,8 @@ def assigned_add_on(assignment):
         "unique_name": installation.unique_name,
         "date_created": rfc2822(assignment.date_created),
         "date_updated": rfc2822(assignment.date_updated),
-        "uri": f"{path}.json",
-        "subresource_uris": {"extensions": f"{path}/Extensions.json"},
+        "uri": reverse("assigned_add_on_detail", kwargs=detail),
+        "subresource_uris": {"extensions": reverse("assigned_add_on_extension_list", kwargs=kwargs)},
     }
 
 
@@ -106,6 +104,8 @@ def assigned_add_on_extension(installed_extension, assignment):
         "friendly_name": extension.friendly_name,
         "product_name": extension.product_name,
         "unique_name": extension.unique_name,
-        "uri": f"{assigned_add_on_path(assignment)}/Extensions/{extension.sid}.json",
+        "uri": reverse(
+            "assigned_add_on_extension_detail", kwargs={**assigned_add_on_kwargs(assignment), "sid": extension.sid}
+        ),
         "enabled": installed_extension.enabled,
     }

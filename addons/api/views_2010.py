@@ -1,5 +1,6 @@
 """2010 API: add-ons assigned to an IncomingPhoneNumber, and their Extensions."""
 
+from django.urls import reverse
 from rest_framework import status
 from rest_framework.response import Response
 
@@ -7,6 +8,21 @@ from accounts import selectors as account_selectors
 from addons import selectors, services
 from addons.api import serializers
 from marketplace.api import params
+from marketplace.api.openapi import (
+    API_2010,
+    ASSIGNED,
+    ASSIGNED_EXT,
+    DELETED,
+    NUMBER_PATH,
+    PAGING,
+    form,
+    operation,
+    path_sid,
+    ref,
+    resource,
+    sid_schema,
+    v2010_page,
+)
 from marketplace.api.pagination import v2010_list
 from marketplace.api.views import Account2010APIView
 
@@ -20,6 +36,11 @@ class AssignedAddOnView(Account2010APIView):
 
 
 class AssignedAddOnList(AssignedAddOnView):
+    @operation(
+        "ListIncomingPhoneNumberAssignedAddOn", "The add-ons assigned to a number.", API_2010,
+        {200: ("A page of assigned add-ons.", v2010_page("assigned_add_ons", ref(ASSIGNED)))},
+        parameters=(*NUMBER_PATH, *PAGING), errors=(400, 404),
+    )
     def get(self, request, account_sid, resource_sid):
         number = self.phone_number(resource_sid)
         return Response(
@@ -27,11 +48,21 @@ class AssignedAddOnList(AssignedAddOnView):
                 request,
                 selectors.assignments(number),
                 key="assigned_add_ons",
-                path=f"/2010-04-01/Accounts/{self.account.sid}/IncomingPhoneNumbers/{number.sid}/AssignedAddOns.json",
+                path=reverse("assigned_add_on_list", kwargs={"account_sid": self.account.sid, "resource_sid": number.sid}),
                 render=serializers.assigned_add_on,
             )
         )
 
+    @operation(
+        "CreateIncomingPhoneNumberAssignedAddOn", "Assign an installed add-on to a number.", API_2010,
+        {201: resource("Assigned.", ASSIGNED)},
+        parameters=NUMBER_PATH,
+        body=form(
+            {"InstalledAddOnSid": {**sid_schema("XE"), "description": "The installation to assign."}},
+            required=("InstalledAddOnSid",),
+        ),
+        body_required=True, errors=(400, 404, 409, 415),
+    )
     def post(self, request, account_sid, resource_sid):
         number = self.phone_number(resource_sid)
         installation = selectors.installation(
@@ -44,15 +75,30 @@ class AssignedAddOnList(AssignedAddOnView):
 
 
 class AssignedAddOnDetail(AssignedAddOnView):
+    @operation(
+        "FetchIncomingPhoneNumberAssignedAddOn", "One add-on assigned to a number.", API_2010,
+        {200: resource("The assignment.", ASSIGNED)},
+        parameters=(*NUMBER_PATH, path_sid("sid", "XE", "assigned InstalledAddOn")), errors=(404,),
+    )
     def get(self, request, account_sid, resource_sid, sid):
         return Response(serializers.assigned_add_on(self.assignment(resource_sid, sid)))
 
+    @operation(
+        "DeleteIncomingPhoneNumberAssignedAddOn", "Unassign an add-on from a number.", API_2010, DELETED,
+        parameters=(*NUMBER_PATH, path_sid("sid", "XE", "assigned InstalledAddOn")), errors=(404,),
+    )
     def delete(self, request, account_sid, resource_sid, sid):
         services.unassign_add_on(assignment=self.assignment(resource_sid, sid))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class AssignedAddOnExtensionList(AssignedAddOnView):
+    @operation(
+        "ListIncomingPhoneNumberAssignedAddOnExtension", "The extensions of an assigned add-on.", API_2010,
+        {200: ("A page of extensions.", v2010_page("extensions", ref(ASSIGNED_EXT)))},
+        parameters=(*NUMBER_PATH, path_sid("assigned_sid", "XE", "assigned InstalledAddOn"), *PAGING),
+        errors=(400, 404),
+    )
     def get(self, request, account_sid, resource_sid, assigned_sid):
         assignment = self.assignment(resource_sid, assigned_sid)
         return Response(
@@ -60,13 +106,23 @@ class AssignedAddOnExtensionList(AssignedAddOnView):
                 request,
                 selectors.installed_extensions(assignment.installation),
                 key="extensions",
-                path=serializers.assigned_add_on_path(assignment) + "/Extensions.json",
+                path=reverse("assigned_add_on_extension_list", kwargs=serializers.assigned_add_on_kwargs(assignment)),
                 render=lambda row: serializers.assigned_add_on_extension(row, assignment),
             )
         )
 
 
 class AssignedAddOnExtensionDetail(AssignedAddOnView):
+    @operation(
+        "FetchIncomingPhoneNumberAssignedAddOnExtension", "One extension of an assigned add-on.", API_2010,
+        {200: resource("The extension.", ASSIGNED_EXT)},
+        parameters=(
+            *NUMBER_PATH,
+            path_sid("assigned_sid", "XE", "assigned InstalledAddOn"),
+            path_sid("sid", "XF", "Extension"),
+        ),
+        errors=(404,),
+    )
     def get(self, request, account_sid, resource_sid, assigned_sid, sid):
         assignment = self.assignment(resource_sid, assigned_sid)
         row = selectors.installed_extension(assignment.installation, self.path_sid(sid, "XF"))

@@ -14,6 +14,7 @@ import unicodedata
 from django.db import IntegrityError, transaction
 
 from addons.models import Listing
+from marketplace import codes
 from marketplace.errors import Conflict, InvalidParameter, MarketplaceError, NotFound
 
 # API parameter -> key of Listing.content (and of the response object).
@@ -36,7 +37,7 @@ FRIENDLY_NAME_MAX = Listing._meta.get_field("friendly_name").max_length
 class NotAPublisher(MarketplaceError):
     """Only publisher accounts may create listings."""
 
-    code = 20403
+    code = codes.FORBIDDEN
     status = 403
 
 

@@ -12,6 +12,7 @@ from the same state: the second one sees the state the first one left.
 from django.db import transaction
 
 from addons.models import Listing, ListingStateChange
+from marketplace import codes
 from marketplace.errors import InvalidParameter, MarketplaceError
 
 State = Listing.State
@@ -32,7 +33,7 @@ NEEDS_VERSION = frozenset({State.PRIVATE_BETA, State.ACTIVE})
 class InvalidTransition(MarketplaceError):
     """The listing cannot move from its current state to the one asked for."""
 
-    code = 20409
+    code = codes.CONFLICT
     status = 409
 
 

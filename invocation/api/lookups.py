@@ -1,6 +1,8 @@
 """Lookups v1: GET /v1/PhoneNumbers/{PhoneNumber} with AddOns and AddOnsData."""
 
 import phonenumbers
+from django.urls import reverse
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework.response import Response
 
 from addons import selectors
@@ -8,6 +10,7 @@ from invocation.carrier import carrier_of
 from invocation import engine
 from marketplace.api import params
 from marketplace.api.formats import absolute_url
+from marketplace.api.openapi import LOOKUP, operation, query, resource
 from marketplace.api.views import AccountAPIView
 from marketplace.errors import InvalidParameter, NotFound
 
@@ -16,6 +19,37 @@ LOOKUP_TYPES = {"carrier", "caller-name"}
 
 
 class PhoneNumberLookup(AccountAPIView):
+    @operation(
+        "FetchPhoneNumber", "Look a number up, running the named add-ons on it.", "Lookups v1",
+        {200: resource("The number, with `add_ons` when AddOns was given.", LOOKUP)},
+        parameters=(
+            OpenApiParameter(
+                "phone_number", type=str, location=OpenApiParameter.PATH,
+                description="E.164, or national with CountryCode; a number that is not valid answers 404.",
+            ),
+            query(
+                "CountryCode", {"type": "string", "minLength": 2, "maxLength": 2}, "ISO 3166-1 alpha-2; US by default."
+            ),
+            query(
+                "Type", {"type": "array", "items": {"type": "string", "enum": ["carrier", "caller-name"]}},
+                "`carrier`: the operator the number's range was allocated to and its line type (mobile, landline, "
+                "voip), from the phonenumbers library's data; `caller-name` is accepted and stays null (no owner data).",
+                style="form", explode=True,
+            ),
+            query(
+                "AddOns", {"type": "array", "items": {"type": "string"}},
+                "Unique names of installed add-ons to run; repeat the parameter for several.",
+                style="form", explode=True,
+            ),
+            query(
+                "AddOnsData", {"type": "object", "additionalProperties": {"type": "string"}},
+                "Runtime data for the add-ons, sent as `AddOns.<unique name>.<field>=value` (the SDK's "
+                "add_ons_data); the add-on must be listed in AddOns.",
+                style="form", explode=True,
+            ),
+        ),
+        errors=(400, 404),
+    )
     def get(self, request, phone_number):
         query = request.query_params
         number = _parse_number(phone_number, params.string(query, "CountryCode"))
@@ -32,7 +66,7 @@ class PhoneNumberLookup(AccountAPIView):
             # caller-name stays null: no offline data names a number's owner (see docs/api.md).
             "carrier": carrier_of(number) if "carrier" in types else None,
             "add_ons": None,
-            "url": absolute_url(f"/v1/PhoneNumbers/{e164}"),
+            "url": absolute_url(reverse("phone_number_lookup", kwargs={"phone_number": e164})),
         }
         if names:
             body["add_ons"] = lookup_add_ons(self.account, names, e164, _add_ons_data(query, names))

@@ -1,11 +1,13 @@
 """The inbound traffic sandbox: POST /sandbox/v1/Messages and /sandbox/v1/Calls."""
 
+from drf_spectacular.utils import extend_schema_view
 from rest_framework import status
 from rest_framework.response import Response
 
 from accounts.models import IncomingPhoneNumber
 from invocation import inbound
 from marketplace.api import params
+from marketplace.api.openapi import E164, SANDBOX, form, operation, resource, string
 from marketplace.api.views import AccountAPIView
 from marketplace.errors import NotFound
 
@@ -25,9 +27,35 @@ class InboundView(AccountAPIView):
         return Response(result, status=status.HTTP_201_CREATED)
 
 
+@extend_schema_view(
+    post=operation(
+        "CreateInboundMessage", "A message arriving at one of your numbers: runs its add-ons, then its webhook.",
+        SANDBOX, {201: resource("What the add-ons and the webhook made of it.", "sandbox.v1.inbound")},
+        body=form(
+            {
+                "From": {**E164, "description": "The sender."},
+                "To": {**E164, "description": "One of your IncomingPhoneNumbers."},
+                "Body": string("The text, up to 1600 characters.", maxLength=1600),
+            },
+            required=("From", "To", "Body"),
+        ),
+        body_required=True, errors=(400, 404, 415),
+    ),
+)
 class InboundMessage(InboundView):
     kind = "message"
 
 
+@extend_schema_view(
+    post=operation(
+        "CreateInboundCall", "A call arriving at one of your numbers: runs its add-ons, then its webhook.",
+        SANDBOX, {201: resource("What the add-ons and the webhook made of it.", "sandbox.v1.inbound")},
+        body=form(
+            {"From": {**E164, "description": "The caller."}, "To": {**E164, "description": "One of your numbers."}},
+            required=("From", "To"),
+        ),
+        body_required=True, errors=(400, 404, 415),
+    ),
+)
 class InboundCall(InboundView):
     kind = "call"

@@ -2,23 +2,21 @@
 
 import math
 
+from django.urls import reverse
+
 from marketplace.api.formats import absolute_url, rfc2822
 
 
-def recording_path(recording):
-    return f"/2010-04-01/Accounts/{recording.account.sid}/Recordings/{recording.sid}"
+def recording_kwargs(recording):
+    return {"account_sid": recording.account.sid, "reference_sid": recording.sid}
 
 
-def result_path(result):
-    return f"{recording_path(result.recording)}/AddOnResults/{result.sid}"
-
-
-def payload_path(payload):
-    return f"{result_path(payload.add_on_result)}/Payloads/{payload.sid}"
+def result_kwargs(result):
+    return {**recording_kwargs(result.recording), "result_sid": result.sid}
 
 
 def recording(item):
-    path = recording_path(item)
+    detail = {"account_sid": item.account.sid, "sid": item.sid}
     return {
         "account_sid": item.account.sid,
         "api_version": "2010-04-01",
@@ -36,15 +34,14 @@ def recording(item):
         # Uploaded recordings stand in for what a <Record> verb would have made.
         "source": "RecordVerb",
         "error_code": None,
-        "uri": f"{path}.json",
+        "uri": reverse("recording_detail", kwargs=detail),
         "encryption_details": None,
-        "subresource_uris": {"add_on_results": f"{path}/AddOnResults.json"},
-        "media_url": absolute_url(f"{path}.wav"),
+        "subresource_uris": {"add_on_results": reverse("add_on_result_list", kwargs=recording_kwargs(item))},
+        "media_url": absolute_url(reverse("recording_media", kwargs=detail)),
     }
 
 
 def add_on_result(item):
-    path = result_path(item)
     return {
         "sid": item.sid,
         "account_sid": item.account.sid,
@@ -55,7 +52,7 @@ def add_on_result(item):
         "date_updated": rfc2822(item.date_updated),
         "date_completed": rfc2822(item.date_completed),
         "reference_sid": item.recording.sid,
-        "subresource_uris": {"payloads": f"{path}/Payloads.json"},
+        "subresource_uris": {"payloads": reverse("payload_list", kwargs=result_kwargs(item))},
     }
 
 
@@ -72,5 +69,5 @@ def payload(item):
         "date_created": rfc2822(item.date_created),
         "date_updated": rfc2822(item.date_updated),
         "reference_sid": result.recording.sid,
-        "subresource_uris": {"data": f"{payload_path(item)}/Data.json"},
+        "subresource_uris": {"data": reverse("payload_data", kwargs={**result_kwargs(result), "sid": item.sid})},
     }

@@ -18,6 +18,9 @@ from recordings import queue
 from recordings.downloads import safe_content_type
 from recordings.models import AddOnResult, Payload
 from recordings.services.results import OPEN, claim_free, fail, hold_key, removed_unless_committed, still_open
+from django.urls import reverse
+from addons.contract import PricingModel
+from marketplace import codes
 
 CHUNK = 1024 * 1024
 
@@ -32,7 +35,9 @@ def callback_token(result_sid):
 
 
 def callback_url(result_sid):
-    return absolute_url(f"/callbacks/v1/AddOnResults/{result_sid}/{callback_token(result_sid)}")
+    return absolute_url(
+        reverse("add_on_result_callback", kwargs={"result_sid": result_sid, "token": callback_token(result_sid)})
+    )
 
 
 def receive_callback(*, result_sid, token, principal, body, content_type):
@@ -51,7 +56,7 @@ def receive_callback(*, result_sid, token, principal, body, content_type):
     if principal.account.id != result.listing.publisher_id:
         raise CallbackRefused(
             "Authenticate as the add-on's publisher account (Account SID and auth token, or one of its API keys)",
-            code=20003,
+            code=codes.AUTHENTICATION_FAILED,
             status=401,
         )
     claim = timezone.now()
@@ -91,7 +96,7 @@ def receive_callback(*, result_sid, token, principal, body, content_type):
                 result.sid, verdict.outcome.code, verdict.message, claim=claim
             )
             if not moved:  # this claim went stale and another callback (or the sweep) took over
-                raise CallbackRefused("The callback URL has already been used", code=20409, status=409)
+                raise CallbackRefused("The callback URL has already been used", code=codes.CONFLICT, status=409)
     return AddOnResult.objects.get(sid=result_sid)
 
 
@@ -105,7 +110,7 @@ def _refuse_unclaimable(result):
         raise CallbackRefused("The callback URL has expired", code=outcomes.TIMEOUT.code, status=410)
     if current.status == AddOnResult.Status.FAILED and current.error_code == outcomes.TIMEOUT.code:
         raise CallbackRefused("The callback URL has expired", code=outcomes.TIMEOUT.code, status=410)
-    raise CallbackRefused("The callback URL has already been used", code=20409, status=409)
+    raise CallbackRefused("The callback URL has already been used", code=codes.CONFLICT, status=409)
 
 
 def _spool(body, spool, *, limit):
@@ -143,7 +148,7 @@ def _complete(result, claim):
     """Completed, and billed per started minute in the same transaction (once: the move is
     conditional on the callback's claim, and the billing event's key is the result's SID)."""
     version = result.installation.version if result.installation else None
-    per_minute = version is not None and version.pricing.get("model") == "per_minute"
+    per_minute = version is not None and version.pricing.get("model") == PricingModel.PER_MINUTE
     minutes = billing.minutes_of(result.recording.duration_ms) if per_minute else 0
     moved = still_open(result.sid, claim).update(
         status=AddOnResult.Status.COMPLETED,

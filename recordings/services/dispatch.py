@@ -21,6 +21,7 @@ from marketplace import outages
 from recordings.models import AddOnResult
 from recordings.services.callbacks import callback_url
 from recordings.services.results import INTEGRATION_POINT, fail, hold_key, time_allowed
+from addons.contract import PricingModel
 
 logger = logging.getLogger(__name__)
 
@@ -130,7 +131,7 @@ def _hold_estimated_cost(result, installation):
     """The whole recording at the pinned per-minute price is held before it is sent (one
     conditional UPDATE): charged when the result completes, released when it fails."""
     pricing = installation.version.pricing
-    if pricing.get("model") != "per_minute":
+    if pricing.get("model") != PricingModel.PER_MINUTE:
         return True
     cost = billing.money(billing.unit_price(pricing) * billing.minutes_of(result.recording.duration_ms))
     return billing.hold(account=result.account, key=hold_key(result.sid), amount=cost)

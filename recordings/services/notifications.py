@@ -14,6 +14,7 @@ from addons.services import notifications
 from marketplace import inflight
 from recordings import notify, queue
 from recordings.models import AddOnResult
+from marketplace import codes
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +75,7 @@ def notify_customer(*, result_sid):
         return None
     notifications.notify(
         account=result.account,
-        code=61031,
+        code=codes.NOTIFICATION_UNDELIVERABLE,
         message=f"The result {result.sid} could not be delivered to {url}: {outcome['error']}",
         resource_sid=result.sid,
     )
