@@ -19,11 +19,11 @@ from accounts.models import Account, IncomingPhoneNumber
 from addons import services
 from addons.models import InstalledAddOn, Invocation, Listing, ListingStateChange
 from billing import services as billing_services
-from tests.browser import PASSWORD, browser, console_user, log_in, page, query_is, shot  # noqa: F401
-from tests.conftest import make_manifest
-from tests.test_console_publisher import record
+from tests.fixtures.browser import PASSWORD, console_user, log_in, query_is
+from tests.fixtures.core import make_manifest
+from console.tests.test_console_publisher import record
 
-# Chromium runs only while the module-scoped `browser` fixture (tests/browser.py) is up, with
+# Chromium runs only while the module-scoped `browser` fixture (tests/fixtures/browser.py) is up, with
 # DJANGO_ALLOW_ASYNC_UNSAFE set just for that time: see its docstring for why.
 expect = pytest.importorskip("playwright.sync_api", reason="the browser tests need `pip install playwright`").expect
 

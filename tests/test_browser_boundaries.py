@@ -11,8 +11,8 @@ from django.contrib.auth import get_user_model
 from accounts.services import add_member
 from addons import services
 from recordings.models import Recording
-from tests.browser import PASSWORD, browser, console_user, log_in, page, shot  # noqa: F401
-from tests.test_payload_downloads import SCRIPT_BODY, hostile_result  # noqa: F401
+from tests.fixtures.browser import PASSWORD, console_user, log_in
+from tests.fixtures.payloads import SCRIPT_BODY
 
 expect = pytest.importorskip("playwright.sync_api", reason="the browser tests need `pip install playwright`").expect
 

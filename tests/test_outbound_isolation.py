@@ -25,11 +25,11 @@ from marketplace.errors import InvalidManifest
 from marketplace.outbound import forbidden
 from recordings import services as recording_services
 from recordings.models import AddOnResult
-from tests.conftest import make_manifest
-from tests.cluster import qcluster, wait_for  # noqa: F401 (fixture)
+from tests.fixtures.core import make_manifest
+from tests.fixtures.cluster import wait_for
 from tests.dripping import DrippingServer
 from tests.recording_helpers import recording_manifest, wav_bytes
-from tests.test_console_invocations import console_client
+from tests.fixtures.core import console_client
 
 TO = "+14155552671"
 FROM = "+18005550100"
@@ -254,7 +254,7 @@ def test_past_its_cap_an_account_is_answered_429_before_anything_runs(
 
 @pytest.mark.django_db(transaction=True)
 def test_fifty_dripping_webhooks_leave_other_accounts_served(live_server, settings, dripping, httpserver):
-    from tests.conftest import funded_account
+    from tests.fixtures.core import funded_account
 
     settings.WEBHOOK_TIMEOUT_S = 2
     settings.WEBHOOK_MAX_IN_FLIGHT = 3

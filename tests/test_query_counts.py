@@ -112,7 +112,7 @@ PRICED_LOOKUP_QUERIES = 12
 
 
 def test_a_priced_lookup_costs_a_pinned_number_of_queries_whatever_the_add_ons(api, bundled_listing):
-    from tests.test_lookups import install, lookup
+    from addons.tests.test_lookups import install, lookup
 
     listing = bundled_listing("anagram")
     assert listing.latest_version.pricing["model"] == "per_use" and listing.latest_version.pricing["price"] != "0"
