@@ -10,4 +10,5 @@ pytest_plugins = [
     "tests.fixtures.payloads",
     "tests.fixtures.cluster",
     "tests.fixtures.browser",
+    "tests.fixtures.query_baseline",
 ]

@@ -20,12 +20,13 @@ from twilio.request_validator import RequestValidator
 from accounts.models import IncomingPhoneNumber
 from addons.models import Invocation, Notification
 from addons.services import import_listing
+from addons.tests.factories import install as add_on
 from marketplace import inflight
 from marketplace.errors import InvalidManifest
 from marketplace.outbound import forbidden
 from recordings import services as recording_services
 from recordings.models import AddOnResult
-from tests.fixtures.core import make_manifest
+from addons.tests.factories import make_manifest
 from tests.fixtures.cluster import wait_for
 from tests.dripping import DrippingServer
 from tests.recording_helpers import recording_manifest, wav_bytes
@@ -304,11 +305,7 @@ def test_fifty_dripping_webhooks_leave_other_accounts_served(live_server, settin
 def recording_add_on(api, make_listing):
     def install(publisher_url, configuration, client=None):
         listing = make_listing(**recording_manifest(publisher_url))
-        reply = (client or api).post(
-            "/v1/InstalledAddOns",
-            {"AvailableAddOnSid": listing.sid, "AcceptTermsOfService": "true", "Configuration": json.dumps(configuration)},
-        )
-        assert reply.status_code == 201, reply.json()
+        add_on(client or api, listing, configuration=configuration)
 
     return install
 

@@ -20,6 +20,7 @@ from accounts.selectors import ensure_may_act, may_act
 from addons.invocation import trial
 from addons.models import Assignment, InstalledAddOn, InstalledExtension, Invocation, ListingVersion, Notification
 from addons.services import install_add_on
+from addons.tests.factories import install
 from billing import services as billing_services
 from billing.models import BillingEvent
 from marketplace.errors import AccountNotActive
@@ -92,18 +93,9 @@ def set_status(account, status):
     account.refresh_from_db()
 
 
-def install(api, listing, unique_name, configuration=None):
-    reply = api.post(
-        "/v1/InstalledAddOns",
-        {
-            "AvailableAddOnSid": listing.sid,
-            "AcceptTermsOfService": "true",
-            "Configuration": json.dumps(configuration or {"language": "en"}),
-            "UniqueName": unique_name,
-        },
-    )
-    assert reply.status_code == 201, reply
-    return InstalledAddOn.objects.get(sid=reply.json()["sid"])
+def installed(reply):
+    """The installation an install reply describes."""
+    return InstalledAddOn.objects.get(sid=reply["sid"])
 
 
 # --- the rule ---------------------------------------------------------------------------------
@@ -146,8 +138,8 @@ def shop(api, customer, publisher, make_listing, loopback):
     """A customer with a lookup add-on (assigned to one number), a recording add-on, a spare
     number and a listing not yet installed; the publisher's listings call one loopback server."""
     server = loopback()
-    insight = install(api, make_listing(**endpoint_manifest(server.url + "/lookup", "insight")), "insight")
-    recorder = install(api, make_listing(**recording_manifest(server.url + "/rec", "recorder")), "recorder")
+    insight = installed(install(api, make_listing(**endpoint_manifest(server.url + "/lookup", "insight")), "insight"))
+    recorder = installed(install(api, make_listing(**recording_manifest(server.url + "/rec", "recorder")), "recorder"))
     spare_listing = make_listing(**endpoint_manifest(server.url + "/spare", "spare_insight"))
     assigned = account_services.create_phone_number(account=customer, phone_number="+14155550101")
     spare = account_services.create_phone_number(account=customer, phone_number="+14155550102")
@@ -393,7 +385,7 @@ def test_a_reactivated_publisher_is_called_again(api, two_publishers):
 @pytest.mark.parametrize("status", INACTIVE)
 def test_a_suspended_publishers_listings_leave_the_catalog(api, customer, publisher, make_listing, status):
     listing = make_listing(unique_name="shelf")
-    installed = install(api, listing, "shelf")
+    installation = installed(install(api, listing, "shelf"))
     set_status(publisher, status)
     assert api.get("/v1/AvailableAddOns").json()["available_add_ons"] == []
     assert api.get(f"/v1/AvailableAddOns/{listing.sid}").status_code == 404
@@ -403,8 +395,8 @@ def test_a_suspended_publishers_listings_leave_the_catalog(api, customer, publis
     assert "shelf" not in console.get("/console/catalog/").content.decode().lower()
     assert console.get(f"/console/catalog/{listing.sid}/").status_code == 404
     # What is installed stays, for the customer to see and remove.
-    assert api.get(f"/v1/InstalledAddOns/{installed.sid}").status_code == 200
-    assert api.delete(f"/v1/InstalledAddOns/{installed.sid}").status_code == 204
+    assert api.get(f"/v1/InstalledAddOns/{installation.sid}").status_code == 200
+    assert api.delete(f"/v1/InstalledAddOns/{installation.sid}").status_code == 204
     set_status(publisher, Account.Status.ACTIVE)
     assert [a["sid"] for a in api.get("/v1/AvailableAddOns").json()["available_add_ons"]] == [listing.sid]
 

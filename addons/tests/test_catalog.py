@@ -11,7 +11,7 @@ from accounts.services import create_account
 from addons.models import BillableItem, Extension, Listing, ListingVersion
 from addons.services import import_listing
 from marketplace.errors import Conflict, InvalidManifest, InvalidParameter
-from tests.fixtures.core import make_manifest
+from addons.tests.factories import make_manifest
 
 
 def run(*args):

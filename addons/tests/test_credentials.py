@@ -13,7 +13,7 @@ from addons import credentials
 from addons.models import Invocation, Listing, ListingVersion
 from addons.services import import_listing
 from marketplace.errors import InvalidManifest
-from tests.fixtures.core import make_manifest
+from addons.tests.factories import make_manifest
 
 SECRET = "s3cr3t-publisher-password"
 

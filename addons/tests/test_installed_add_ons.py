@@ -5,7 +5,7 @@ import json
 import pytest
 
 from addons.models import InstalledAddOn, InstalledExtension
-from tests.fixtures.core import make_manifest
+from addons.tests.factories import make_manifest
 
 BASE = "http://127.0.0.1:8000"
 

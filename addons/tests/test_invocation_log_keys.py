@@ -3,9 +3,10 @@
 import json
 import logging
 
-from marketplace.logs import MarketplaceJsonFormatter, RequestSidDefault
 from accounts import services as account_services
 from addons.models import Invocation
+from addons.tests.factories import install
+from marketplace.logs import MarketplaceJsonFormatter, RequestSidDefault
 
 
 def test_invocation_log_names_the_account_and_the_installation(api, customer, installed_at, httpserver, caplog):
@@ -37,12 +38,3 @@ def test_a_refused_invocation_logs_the_same_keys(api_for, make_listing, caplog):
     [record] = [r for r in caplog.records if r.name == "addons.invocation.engine"]
     line = json.loads(MarketplaceJsonFormatter().format(record))
     assert (line["account_sid"], line["installation_sid"], line["level"]) == (broke.sid, installed["sid"], "WARNING")
-
-
-def install(api, listing):
-    reply = api.post(
-        "/v1/InstalledAddOns",
-        {"AvailableAddOnSid": listing.sid, "AcceptTermsOfService": "true", "Configuration": '{"language": "en"}'},
-    )
-    assert reply.status_code == 201, reply
-    return reply.json()

@@ -14,7 +14,7 @@ from addons.models import Listing
 from addons.services import import_listing
 from addons.services.listings import MAX_POLICIES_BYTES
 from marketplace.errors import Conflict
-from tests.fixtures.core import make_manifest
+from addons.tests.factories import make_manifest
 
 BASE = "http://127.0.0.1:8000"
 MISSING = "XB" + "0" * 32

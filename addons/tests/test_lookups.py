@@ -7,22 +7,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from addons.models import Invocation, Listing, Notification
+from addons.tests.factories import install
 
 NUMBER = "+18778894546"
-
-
-def install(api, listing, unique_name, configuration):
-    reply = api.post(
-        "/v1/InstalledAddOns",
-        {
-            "AvailableAddOnSid": listing.sid,
-            "AcceptTermsOfService": "true",
-            "Configuration": json.dumps(configuration),
-            "UniqueName": unique_name,
-        },
-    )
-    assert reply.status_code == 201, reply
-    return reply.json()
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from addons.models import Listing, ListingStateChange
 from addons.services import set_listing_state
 from addons.services.moderation import InvalidTransition, next_states
 from marketplace.errors import InvalidParameter
-from tests.fixtures.core import make_manifest
+from addons.tests.factories import make_manifest
 
 S = Listing.State
 FORWARD = [(S.DRAFT, S.MARKETING_PREVIEW), (S.MARKETING_PREVIEW, S.PRIVATE_BETA), (S.PRIVATE_BETA, S.ACTIVE)]

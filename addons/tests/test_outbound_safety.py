@@ -9,7 +9,7 @@ from addons.models import Invocation
 from addons.services import import_listing
 from marketplace.errors import InvalidManifest
 from marketplace.outbound import forbidden
-from tests.fixtures.core import make_manifest
+from addons.tests.factories import make_manifest
 from tests.recording_helpers import recording_manifest
 
 INTERNAL = [

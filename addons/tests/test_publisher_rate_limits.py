@@ -9,6 +9,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from addons.models import Invocation
+from addons.tests.factories import install
 from billing.models import BillingEvent
 from marketplace.models import RateCounter
 from recordings import services
@@ -79,10 +80,7 @@ def test_a_recording_past_the_rate_waits_for_the_next_window(
 ):
     httpserver.expect_request("/analyse").respond_with_data("", status=202)
     listing = make_listing(**recording_manifest(httpserver.url_for("/analyse"), rate_limit="1/h"))
-    installed = api.post(
-        "/v1/InstalledAddOns", {"AvailableAddOnSid": listing.sid, "AcceptTermsOfService": "true"}
-    )
-    assert installed.status_code == 201, installed
+    install(api, listing, configuration=None)
     for _ in range(2):
         with django_capture_on_commit_callbacks(execute=True):
             assert api.upload("/sandbox/v1/Recordings", {"Audio": ("call.wav", wav_bytes(1.0))}).status_code == 201

@@ -8,7 +8,7 @@ from twilio.request_validator import RequestValidator
 
 from accounts.services import create_account
 from addons.models import Invocation, Listing, Notification
-from tests.fixtures.core import make_manifest
+from addons.tests.factories import make_manifest
 
 
 @pytest.fixture

@@ -12,11 +12,13 @@ import requests
 
 from accounts.services import create_account
 from addons.models import Invocation, Listing
+from addons.tests.factories import install
 from billing import services
 from billing.models import Balance, BillingEvent, Hold, LedgerEntry, Statement
 from recordings import services as recording_services
 from recordings.models import AddOnResult
-from tests.fixtures.core import funded_account, make_manifest
+from addons.tests.factories import make_manifest
+from tests.fixtures.core import funded_account
 from tests.recording_helpers import recording_manifest, wav_bytes
 
 NUMBER = "+14155552671"
@@ -185,8 +187,7 @@ class TestPerMinute:
     def recording_add_on(self, api, make_listing, httpserver):
         httpserver.expect_request("/rec").respond_with_data("", status=202)
         listing = make_listing(**recording_manifest(httpserver.url_for("/rec")))
-        reply = api.post("/v1/InstalledAddOns", {"AvailableAddOnSid": listing.sid, "AcceptTermsOfService": "true"})
-        assert reply.status_code == 201
+        install(api, listing, configuration=None)
         return listing
 
     def upload(self, api, seconds, capture):

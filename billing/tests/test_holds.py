@@ -26,6 +26,7 @@ from django.utils import timezone
 from accounts.services import create_account
 from addons.models import Invocation, Listing
 from addons.services import import_listing
+from addons.tests.factories import install
 from billing import services as billing
 from billing.models import Balance, BillingEvent, Hold, LedgerEntry
 from recordings import services as recording_services
@@ -100,20 +101,6 @@ def counting_publisher():
         server.close()
 
 
-def install(api, listing, unique_name):
-    reply = api.post(
-        "/v1/InstalledAddOns",
-        {
-            "AvailableAddOnSid": listing.sid,
-            "AcceptTermsOfService": "true",
-            "Configuration": '{"language": "en"}',
-            "UniqueName": unique_name,
-        },
-    )
-    assert reply.status_code == 201, reply.json()
-    return reply.json()["sid"]
-
-
 def priced(url, unique_name="insight", price="0.01", model="per_use", **extra):
     manifest = endpoint_manifest(url, unique_name)
     manifest["pricing"] = {"model": model, "price": price, **extra}
@@ -154,7 +141,7 @@ class TestPinnedPricing:
         httpserver.expect_request("/rec").respond_with_data("", status=202)
         manifest = recording_manifest(httpserver.url_for("/rec"))
         listing = import_listing(manifest=manifest, publisher=publisher, state="active").listing
-        assert api.post("/v1/InstalledAddOns", {"AvailableAddOnSid": listing.sid, "AcceptTermsOfService": "true"}).status_code == 201
+        install(api, listing, configuration=None)
         import_listing(
             manifest={**manifest, "pricing": {"model": "per_minute", "price": "5.00"}}, publisher=publisher, state="active"
         )
@@ -313,7 +300,7 @@ class TestRecordingHolds:
         listing = import_listing(
             manifest=recording_manifest(httpserver.url_for("/rec")), publisher=publisher, state="active"
         ).listing
-        assert api.post("/v1/InstalledAddOns", {"AvailableAddOnSid": listing.sid, "AcceptTermsOfService": "true"}).status_code == 201
+        install(api, listing, configuration=None)
         return listing
 
     def upload(self, api, seconds, capture):
@@ -346,7 +333,7 @@ class TestRecordingHolds:
         listing = import_listing(
             manifest=recording_manifest(httpserver.url_for("/down")), publisher=publisher, state="active"
         ).listing
-        api.post("/v1/InstalledAddOns", {"AvailableAddOnSid": listing.sid, "AcceptTermsOfService": "true"})
+        install(api, listing, configuration=None)
         before = balance(customer)
         self.upload(api, 30, django_capture_on_commit_callbacks)
         assert AddOnResult.objects.get().status == "failed"
@@ -369,7 +356,7 @@ class TestRecordingHolds:
         listing = import_listing(
             manifest=recording_manifest(httpserver.url_for("/rec")), publisher=publisher, state="active"
         ).listing
-        api.post("/v1/InstalledAddOns", {"AvailableAddOnSid": listing.sid, "AcceptTermsOfService": "true"})
+        install(api, listing, configuration=None)
         self.upload(api, 125, django_capture_on_commit_callbacks)  # 3 minutes: 0.03 USD
         assert AddOnResult.objects.get().error_code == 61032
         assert httpserver.log == [] and Hold.objects.count() == 0 and balance(account) == Decimal("0.02")

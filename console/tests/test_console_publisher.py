@@ -7,7 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from addons.models import Invocation
-from tests.fixtures.core import make_manifest
+from addons.tests.factories import make_manifest
 from tests.fixtures.core import console_client
 
 

@@ -6,6 +6,7 @@ import json
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from addons.tests.factories import install
 from recordings import services
 from recordings.models import AddOnResult, Recording
 from tests.recording_helpers import recording_manifest, wav_bytes
@@ -21,8 +22,7 @@ def customer_console(customer):
 def accepting_add_on(api, make_listing, httpserver):
     httpserver.expect_request("/rec").respond_with_data("", status=202)
     listing = make_listing(**recording_manifest(httpserver.url_for("/rec")))
-    reply = api.post("/v1/InstalledAddOns", {"AvailableAddOnSid": listing.sid, "AcceptTermsOfService": "true"})
-    assert reply.status_code == 201
+    install(api, listing, configuration=None)
     return listing
 
 

@@ -11,6 +11,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from addons.services import import_listing
+from addons.tests.factories import install
 from billing.models import Balance, BillingEvent, Hold
 from recordings.models import AddOnResult, Recording
 from tests.recording_helpers import recording_manifest
@@ -51,7 +52,7 @@ def recording_add_on(api, publisher, httpserver):
     """A per-minute recording add-on, so a refused upload shows it holds and bills nothing."""
     httpserver.expect_request("/rec").respond_with_data("", status=202)
     listing = import_listing(manifest=recording_manifest(httpserver.url_for("/rec")), publisher=publisher, state="active").listing
-    assert api.post("/v1/InstalledAddOns", {"AvailableAddOnSid": listing.sid, "AcceptTermsOfService": "true"}).status_code == 201
+    install(api, listing, configuration=None)
     return httpserver
 
 
