@@ -16,7 +16,6 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from accounts.models import Account, IncomingPhoneNumber
-from addons import services
 from addons.models import InstalledAddOn, Invocation, Listing, ListingStateChange
 from billing import services as billing_services
 from tests.fixtures.browser import PASSWORD, console_user, log_in, query_is
