@@ -5,7 +5,7 @@ import math
 import struct
 import wave
 
-from tests.conftest import make_manifest
+from addons.tests.factories import make_manifest
 
 
 def wav_bytes(seconds=2.0, rate=8000, channels=1, frequency=440.0):

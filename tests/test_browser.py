@@ -16,14 +16,13 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from accounts.models import Account, IncomingPhoneNumber
-from addons import services
 from addons.models import InstalledAddOn, Invocation, Listing, ListingStateChange
 from billing import services as billing_services
-from tests.browser import PASSWORD, browser, console_user, log_in, page, query_is, shot  # noqa: F401
-from tests.conftest import make_manifest
-from tests.test_console_publisher import record
+from tests.fixtures.browser import PASSWORD, console_user, log_in, query_is
+from addons.tests.factories import InstallationFactory, make_manifest
+from console.tests.test_console_publisher import record
 
-# Chromium runs only while the module-scoped `browser` fixture (tests/browser.py) is up, with
+# Chromium runs only while the module-scoped `browser` fixture (tests/fixtures/browser.py) is up, with
 # DJANGO_ALLOW_ASYNC_UNSAFE set just for that time: see its docstring for why.
 expect = pytest.importorskip("playwright.sync_api", reason="the browser tests need `pip install playwright`").expect
 
@@ -45,16 +44,6 @@ def config_input(page, name):
 
 def config_row(page, label):
     return page.locator("#configuration-form .rjf-form-row", has_text=label)
-
-
-def install_for(account, listing, unique_name="my_insight", configuration=None):
-    return services.install_add_on(
-        account=account,
-        available_add_on_sid=listing.sid,
-        accept_terms_of_service=True,
-        configuration=configuration or {"language": "en"},
-        unique_name=unique_name,
-    )
 
 
 # 1. Logging in ----------------------------------------------------------------------------------
@@ -258,7 +247,7 @@ def test_install_an_add_on_through_its_configuration_form(page, shot, customer, 
 
 
 def test_switch_extensions_add_a_number_assign_and_uninstall(page, shot, customer, make_listing):
-    installation = install_for(customer, make_listing())
+    installation = InstallationFactory(account=customer, listing=make_listing(), unique_name="my_insight")
     log_in(page, *console_user(customer, "dave"))
     page.get_by_role("link", name="My add-ons").click()
     page.get_by_role("link", name="my_insight").click()
@@ -515,8 +504,8 @@ def test_publisher_sla_statements_and_test_console(page, shot, publisher, custom
 
 def test_another_accounts_installation_is_not_found(page, shot, customer, other_customer, make_listing):
     listing = make_listing()
-    theirs = install_for(other_customer, listing, unique_name="their_insight")
-    mine = install_for(customer, listing, unique_name="my_insight")
+    theirs = InstallationFactory(account=other_customer, listing=listing, unique_name="their_insight")
+    mine = InstallationFactory(account=customer, listing=listing, unique_name="my_insight")
     log_in(page, *console_user(customer, "frank"))
     page.goto(f"/console/installations/{mine.sid}/")
     expect(page.get_by_role("heading", level=1)).to_contain_text("my_insight")
@@ -549,7 +538,7 @@ def test_another_accounts_installation_is_not_found(page, shot, customer, other_
 
 
 def test_a_suspended_account_sees_a_banner_and_cannot_add_a_number(page, shot, customer, make_listing):
-    install_for(customer, make_listing())
+    InstallationFactory(account=customer, listing=make_listing(), unique_name="my_insight")
     Account.objects.filter(pk=customer.pk).update(status=Account.Status.SUSPENDED)
     log_in(page, *console_user(customer, "gina"))
     banner = page.locator("#account-status")
@@ -580,7 +569,7 @@ def test_a_suspended_account_sees_a_banner_and_cannot_add_a_number(page, shot, c
 
 def test_optional_settings_can_be_left_empty(page, shot, customer, make_listing):
     listing = make_listing()
-    installation = install_for(customer, listing, unique_name="from_the_api")  # {"language": "en"}
+    installation = InstallationFactory(account=customer, listing=listing, unique_name="from_the_api")  # {"language": "en"}
     log_in(page, *console_user(customer, "gina"))
 
     page.goto(f"/console/installations/{installation.sid}/")
@@ -599,7 +588,7 @@ def test_optional_settings_can_be_left_empty(page, shot, customer, make_listing)
 
 
 def test_the_help_tooltip_stays_open_on_the_installation_page(page, shot, customer, make_listing):
-    installation = install_for(customer, make_listing())
+    installation = InstallationFactory(account=customer, listing=make_listing(), unique_name="my_insight")
     log_in(page, *console_user(customer, "hank"))
     page.goto(f"/console/installations/{installation.sid}/")
     help_text = config_row(page, "Caller prefix").locator(".rjf-help-text")

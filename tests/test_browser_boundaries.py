@@ -9,10 +9,10 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from accounts.services import add_member
-from addons import services
+from addons.tests.factories import InstallationFactory
 from recordings.models import Recording
-from tests.browser import PASSWORD, browser, console_user, log_in, page, shot  # noqa: F401
-from tests.test_payload_downloads import SCRIPT_BODY, hostile_result  # noqa: F401
+from tests.fixtures.browser import PASSWORD, console_user, log_in
+from tests.fixtures.payloads import SCRIPT_BODY
 
 expect = pytest.importorskip("playwright.sync_api", reason="the browser tests need `pip install playwright`").expect
 
@@ -78,13 +78,7 @@ def test_a_payload_with_a_script_opened_from_the_console_runs_nothing(watched, s
 @pytest.fixture
 def console_pages(customer, publisher, make_listing):
     listing = make_listing()
-    installation = services.install_add_on(
-        account=customer,
-        available_add_on_sid=listing.sid,
-        accept_terms_of_service=True,
-        configuration={"language": "en"},
-        unique_name="my_insight",
-    )
+    installation = InstallationFactory(account=customer, listing=listing, unique_name="my_insight")
     return [
         "/console/",
         "/console/catalog/",

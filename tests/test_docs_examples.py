@@ -52,7 +52,7 @@ RUN = {
     ("docs/api.md", "module_data_management"),
     ("docs/manifest.md", "import_listing manifest.json"),
     ("docs/manifest.md", '"unique_name": "acme_caller_name"'),
-    ("docs/manifest.md", '"audio_field"'),  # tests/test_multipart_audio_field.py
+    ("docs/manifest.md", '"audio_field"'),  # recordings/tests/test_multipart_audio_field.py
     ("docs/manifest.md", '"Listing manifest is invalid"'),
 }
 

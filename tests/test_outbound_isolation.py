@@ -20,16 +20,17 @@ from twilio.request_validator import RequestValidator
 from accounts.models import IncomingPhoneNumber
 from addons.models import Invocation, Notification
 from addons.services import import_listing
+from addons.tests.factories import install as add_on
 from marketplace import inflight
 from marketplace.errors import InvalidManifest
 from marketplace.outbound import forbidden
 from recordings import services as recording_services
 from recordings.models import AddOnResult
-from tests.conftest import make_manifest
-from tests.cluster import qcluster, wait_for  # noqa: F401 (fixture)
+from addons.tests.factories import make_manifest
+from tests.fixtures.cluster import wait_for
 from tests.dripping import DrippingServer
 from tests.recording_helpers import recording_manifest, wav_bytes
-from tests.test_console_invocations import console_client
+from tests.fixtures.core import console_client
 
 TO = "+14155552671"
 FROM = "+18005550100"
@@ -254,7 +255,7 @@ def test_past_its_cap_an_account_is_answered_429_before_anything_runs(
 
 @pytest.mark.django_db(transaction=True)
 def test_fifty_dripping_webhooks_leave_other_accounts_served(live_server, settings, dripping, httpserver):
-    from tests.conftest import funded_account
+    from tests.fixtures.core import funded_account
 
     settings.WEBHOOK_TIMEOUT_S = 2
     settings.WEBHOOK_MAX_IN_FLIGHT = 3
@@ -304,11 +305,7 @@ def test_fifty_dripping_webhooks_leave_other_accounts_served(live_server, settin
 def recording_add_on(api, make_listing):
     def install(publisher_url, configuration, client=None):
         listing = make_listing(**recording_manifest(publisher_url))
-        reply = (client or api).post(
-            "/v1/InstalledAddOns",
-            {"AvailableAddOnSid": listing.sid, "AcceptTermsOfService": "true", "Configuration": json.dumps(configuration)},
-        )
-        assert reply.status_code == 201, reply.json()
+        add_on(client or api, listing, configuration=configuration)
 
     return install
 

@@ -10,7 +10,7 @@ from werkzeug import Response
 from addons.models import Invocation
 from recordings import services
 from recordings.models import AddOnResult, Payload
-from tests.cluster import qcluster, wait_for  # noqa: F401 (fixture)
+from tests.fixtures.cluster import wait_for
 from tests.recording_helpers import recording_manifest, wav_bytes
 
 
