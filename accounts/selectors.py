@@ -70,8 +70,7 @@ def _fragment_regex(fragment):
     digits = _FORMATTING.sub("", fragment)
     if not _FRAGMENT.match(digits):
         raise InvalidParameter(
-            "Parameter 'PhoneNumber' must be a number or part of one: digits, '*' for any digit, "
-            "and a leading '+'",
+            "Parameter 'PhoneNumber' must be a number or part of one: digits, '*' for any digit, and a leading '+'",
             param="PhoneNumber",
         )
     anchored = digits.startswith("+")

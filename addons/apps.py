@@ -2,5 +2,5 @@ from django.apps import AppConfig
 
 
 class AddonsConfig(AppConfig):
-    default_auto_field = 'django.db.models.BigAutoField'
-    name = 'addons'
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "addons"

@@ -191,9 +191,12 @@ def _rule_problems(manifest):
 def _extension_problems(manifest, rules):
     for index, extension in enumerate(manifest["extensions"]):
         if extension not in rules.extensions:
-            yield ("extensions", index), (
-                f"extension {extension!r} is not allowed for {manifest['type']} add-ons "
-                f"(allowed: {_listed(rules.extensions)})"
+            yield (
+                ("extensions", index),
+                (
+                    f"extension {extension!r} is not allowed for {manifest['type']} add-ons "
+                    f"(allowed: {_listed(rules.extensions)})"
+                ),
             )
 
 
@@ -201,9 +204,12 @@ def _pricing_problems(manifest, rules):
     pricing = manifest["pricing"]
     model = pricing["model"]
     if model not in rules.pricing_models:
-        yield ("pricing", "model"), (
-            f"pricing model {model!r} is not allowed for {manifest['type']} add-ons "
-            f"(allowed: {_listed(rules.pricing_models)})"
+        yield (
+            ("pricing", "model"),
+            (
+                f"pricing model {model!r} is not allowed for {manifest['type']} add-ons "
+                f"(allowed: {_listed(rules.pricing_models)})"
+            ),
         )
     if model == PricingModel.MANUAL and "price" in pricing:
         yield ("pricing", "price"), "manual pricing takes no price: price each billable item instead"
@@ -238,8 +244,9 @@ def _configuration_problems(manifest):
     platform_fields = PLATFORM_FIELDS[manifest["type"]]
     for name, prop in properties.items():
         if name in platform_fields:
-            yield base + ("properties", name), (
-                f"configuration property {name!r} collides with the platform template field of that name"
+            yield (
+                base + ("properties", name),
+                (f"configuration property {name!r} collides with the platform template field of that name"),
             )
         if not schema_problems:  # a broken schema (say, a bad pattern) cannot check values
             yield from _property_value_problems(schema, name, prop, base + ("properties", name))
@@ -287,23 +294,28 @@ def _endpoint_problems(manifest, rules):
     method, format_, auth_type = endpoint["method"], endpoint["format"], endpoint["auth"]["type"]
     path = ("endpoint",)
     if format_ not in rules.formats:
-        yield path + ("format",), (
-            f"format {format_!r} is not allowed for {manifest['type']} add-ons (allowed: {_listed(rules.formats)})"
+        yield (
+            path + ("format",),
+            (f"format {format_!r} is not allowed for {manifest['type']} add-ons (allowed: {_listed(rules.formats)})"),
         )
     if method == "GET" and format_ != "query":
         yield path + ("format",), f"GET sends params in the query string: format must be 'query', not {format_!r}"
     if auth_type == "body" and (method == "GET" or format_ in ("query", "raw")):
-        yield path + ("auth", "type"), (
-            f"body auth needs a request body for its parameter; {method} with format {format_!r} has none"
+        yield (
+            path + ("auth", "type"),
+            (f"body auth needs a request body for its parameter; {method} with format {format_!r} has none"),
         )
     if format_ == "multipart" and "audio_field" not in endpoint:
         yield path + ("audio_field",), "format 'multipart' needs audio_field: the name of the part carrying the audio"
     if format_ != "multipart" and "audio_field" in endpoint:
         yield path + ("audio_field",), f"audio_field is only used with format 'multipart', not {format_!r}"
     if endpoint["timeout_ms"] > rules.max_timeout_ms:
-        yield path + ("timeout_ms",), (
-            f"timeout_ms {endpoint['timeout_ms']} is over the {rules.max_timeout_ms} ms maximum "
-            f"for {manifest['type']} add-ons"
+        yield (
+            path + ("timeout_ms",),
+            (
+                f"timeout_ms {endpoint['timeout_ms']} is over the {rules.max_timeout_ms} ms maximum "
+                f"for {manifest['type']} add-ons"
+            ),
         )
     for name in endpoint["headers"]:
         if name.lower().startswith("x-twilio-"):
@@ -338,9 +350,12 @@ def _template_problems(manifest):
         for field in fields:
             yield from _field_problems(field, path, manifest["type"], available)
         if Field(MESSAGE_BODY) in fields and _is_header(path, endpoint):
-            yield path, (
-                "{{body}} cannot go in a header: a message may hold any text and line breaks, which "
-                "a header cannot carry; send it in a param (or {{SHA256:body}} in the header)"
+            yield (
+                path,
+                (
+                    "{{body}} cannot go in a header: a message may hold any text and line breaks, which "
+                    "a header cannot carry; send it in a param (or {{SHA256:body}} in the header)"
+                ),
             )
         if AUDIO_DATA in available:  # elsewhere {{audio_data}} is already an unknown field
             if parts == [Field(AUDIO_DATA)] and path[1] == "params":
@@ -350,9 +365,12 @@ def _template_problems(manifest):
         sends_callback_url = sends_callback_url or Field(CALLBACK_URL) in fields
     yield from _audio_problems(endpoint, audio_params)
     if manifest["type"] == "recording_analysis" and not sends_callback_url:
-        yield ("endpoint",), (
-            "recording_analysis add-ons must send {{callback_url}} (in a param or header): "
-            "it is where the publisher posts the results"
+        yield (
+            ("endpoint",),
+            (
+                "recording_analysis add-ons must send {{callback_url}} (in a param or header): "
+                "it is where the publisher posts the results"
+            ),
         )
 
 
@@ -374,9 +392,12 @@ def _templates(endpoint):
 def _field_problems(field, path, add_on_type, available):
     placeholder = "{{" + ("SHA256:" if field.sha256 else "") + field.name + "}}"
     if field.name not in available:
-        yield path, (
-            f"unknown template field {field.name!r} in {placeholder}: {add_on_type} add-ons can use "
-            f"{_listed(available)}"
+        yield (
+            path,
+            (
+                f"unknown template field {field.name!r} in {placeholder}: {add_on_type} add-ons can use "
+                f"{_listed(available)}"
+            ),
         )
     elif field.sha256 and field.name == AUDIO_DATA:
         yield path, "{{SHA256:audio_data}} is not supported: the audio is sent, not hashed"
@@ -385,17 +406,21 @@ def _field_problems(field, path, add_on_type, available):
 def _audio_problems(endpoint, audio_params):
     format_ = endpoint["format"]
     if format_ == "raw" and not audio_params:
-        yield ("endpoint", "params"), (
-            "format 'raw' sends {{audio_data}} as the body: add a param whose value is {{audio_data}}"
+        yield (
+            ("endpoint", "params"),
+            ("format 'raw' sends {{audio_data}} as the body: add a param whose value is {{audio_data}}"),
         )
     audio_field = endpoint.get("audio_field")
     if format_ == "multipart" and audio_field in endpoint["params"]:
         path = ("endpoint", "params", audio_field)
         # A template merely containing {{audio_data}} has its own problem already.
         if path not in audio_params and AUDIO_DATA not in endpoint["params"][audio_field]:
-            yield path, (
-                f"param {audio_field!r} is the audio part (audio_field): leave it out, "
-                "or give it the value {{audio_data}}"
+            yield (
+                path,
+                (
+                    f"param {audio_field!r} is the audio part (audio_field): leave it out, "
+                    "or give it the value {{audio_data}}"
+                ),
             )
     for index, path in enumerate(audio_params):
         if format_ not in AUDIO_FORMATS:
@@ -403,9 +428,12 @@ def _audio_problems(endpoint, audio_params):
         elif format_ == "raw" and index > 0:
             yield path, "format 'raw' sends one {{audio_data}} param as the body; remove the others"
         elif format_ == "multipart" and path[2] != endpoint.get("audio_field"):
-            yield path, (
-                f"with format 'multipart' the audio goes in the part named by audio_field "
-                f"({endpoint.get('audio_field')!r}), not {path[2]!r}"
+            yield (
+                path,
+                (
+                    f"with format 'multipart' the audio goes in the part named by audio_field "
+                    f"({endpoint.get('audio_field')!r}), not {path[2]!r}"
+                ),
             )
 
 
@@ -418,9 +446,12 @@ def _sealed_value_problems(manifest):
     """Only the platform seals: a value that looks sealed would be opened when calling the
     publisher, sending someone else's plaintext (from a leaked ciphertext) to this endpoint."""
     for path in credentials.sealed_looking_paths(manifest):
-        yield path, (
-            f"values starting with {credentials.PREFIX!r} are reserved for credentials the platform seals: "
-            "put the credential itself here (it is sealed when stored)"
+        yield (
+            path,
+            (
+                f"values starting with {credentials.PREFIX!r} are reserved for credentials the platform seals: "
+                "put the credential itself here (it is sealed when stored)"
+            ),
         )
 
 

@@ -20,6 +20,7 @@ INTEGRATION_POINTS = {
     "recordings": ("Programmable Voice", "Recording Analysis"),
 }
 
+
 class Listing(models.Model):
     """An add-on as the catalog shows it (Twilio's AvailableAddOn, XB)."""
 

@@ -16,7 +16,7 @@ import itertools
 import json
 import threading
 import time
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import re2
 from jsonschema import Draft7Validator, FormatChecker, ValidationError, validators
@@ -126,9 +126,7 @@ def _additional(instance, schema):
     properties = schema.get("properties", {})
     patterns = schema.get("patternProperties", {})
     return {
-        name
-        for name in instance
-        if name not in properties and not any(_search(pattern, name) for pattern in patterns)
+        name for name in instance if name not in properties and not any(_search(pattern, name) for pattern in patterns)
     }
 
 
@@ -206,7 +204,7 @@ _OVERRIDES = {
 }
 
 
-@lru_cache(maxsize=None)
+@cache
 def _safe(base):
     keywords = {}
     for name, keyword in base.VALIDATORS.items():
@@ -259,9 +257,7 @@ def unsupported_keywords(schema):
     """(path, message) for what a publisher schema may not use although its dialect has it."""
     if _uses_pattern_properties(schema):
         for path, _ in _members_named(schema, "unevaluatedProperties"):
-            yield path, (
-                "unevaluatedProperties cannot be combined with patternProperties: use additionalProperties"
-            )
+            yield path, ("unevaluatedProperties cannot be combined with patternProperties: use additionalProperties")
 
 
 def _members_named(schema, name, path=()):
@@ -283,4 +279,3 @@ def regex_message(error):
         f"{error.instance!r} is not a regex the platform can run (RE2 syntax: no lookarounds "
         f"or backreferences): {compile_error(error.instance) or 'invalid'}"
     )
-

@@ -12,15 +12,24 @@ def available_listings(account):
     """Listings this account may install: active ones, and private betas it is allowed into,
     of publishers that may act (a suspended publisher's listings leave the catalog)."""
     beta_ids = Listing.beta_accounts.through.objects.filter(account_id=account.id).values("listing_id")
-    return Listing.objects.filter(latest_version__isnull=False).filter(
-        Q(state=Listing.State.ACTIVE) | Q(state=Listing.State.PRIVATE_BETA, id__in=beta_ids)
-    ).filter(acting("publisher")).select_related("latest_version")
+    return (
+        Listing.objects.filter(latest_version__isnull=False)
+        .filter(Q(state=Listing.State.ACTIVE) | Q(state=Listing.State.PRIVATE_BETA, id__in=beta_ids))
+        .filter(acting("publisher"))
+        .select_related("latest_version")
+    )
 
 
 # What the AvailableAddOn resource shows: no manifests, endpoints or catalog sections,
 # which are large JSON a list page would decode for nothing.
 AVAILABLE_ADD_ON_FIELDS = (
-    "id", "sid", "friendly_name", "description", "pricing_type", "state", "latest_version__configuration_schema",
+    "id",
+    "sid",
+    "friendly_name",
+    "description",
+    "pricing_type",
+    "state",
+    "latest_version__configuration_schema",
 )
 
 

@@ -34,9 +34,7 @@ def available_add_ons(request):
 
     base = settings.MARKETPLACE_BASE_URL
     rows = (
-        Listing.objects.filter(state="active", latest_version__isnull=False)
-        .order_by("id")
-        .values(*FIELDS)[:PAGE_SIZE]
+        Listing.objects.filter(state="active", latest_version__isnull=False).order_by("id").values(*FIELDS)[:PAGE_SIZE]
     )
     body = {
         "available_add_ons": [

@@ -33,9 +33,8 @@ from collections import Counter
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 
-import requests
-
 import harness
+import requests
 
 E164 = "+18778894546"
 CLIENTS = 200
@@ -98,9 +97,22 @@ class ConcurrentPlatform(harness.Platform):
         self.log_path = var_dir / f"gunicorn-concurrent-{tag}.log"
         self.access_log = var_dir / f"gunicorn-concurrent-{tag}-access.log"
         self.command = [
-            self.command[0], "-m", "gunicorn", "marketplace.wsgi", "-b", f"127.0.0.1:{self.port}",
-            "-w", str(workers), "--threads", str(threads), "--no-control-socket", *self.extra,
-            "--access-logfile", str(self.access_log), "--access-logformat", "%(p)s %(s)s %(L)s %(U)s",
+            self.command[0],
+            "-m",
+            "gunicorn",
+            "marketplace.wsgi",
+            "-b",
+            f"127.0.0.1:{self.port}",
+            "-w",
+            str(workers),
+            "--threads",
+            str(threads),
+            "--no-control-socket",
+            *self.extra,
+            "--access-logfile",
+            str(self.access_log),
+            "--access-logformat",
+            "%(p)s %(s)s %(L)s %(U)s",
         ]
 
     def start(self):
@@ -115,7 +127,9 @@ class ConcurrentPlatform(harness.Platform):
                 os.environ["INVOCATION_THREADS"] = saved
 
     def description(self):
-        return " ".join([f"-w {self.workers} --threads {self.threads}", *self.extra]) + f", INVOCATION_THREADS={self.pool}"
+        return (
+            " ".join([f"-w {self.workers} --threads {self.threads}", *self.extra]) + f", INVOCATION_THREADS={self.pool}"
+        )
 
 
 def run():
@@ -138,8 +152,13 @@ def run():
             customer = create_account(friendly_name=f"concurrent lookups customer {number}")
             # The add-on is priced per use: it runs only on a balance that covers it.
             add_credit(account=customer, amount="100.00", reason="concurrent lookups benchmark")
-            install_add_on(account=customer, available_add_on_sid=listing.sid, accept_terms_of_service=True,
-                           configuration={}, unique_name=UNIQUE_NAME)
+            install_add_on(
+                account=customer,
+                available_add_on_sid=listing.sid,
+                accept_terms_of_service=True,
+                configuration={},
+                unique_name=UNIQUE_NAME,
+            )
             customers.append(customer)
         for index, (pool, extra) in enumerate(CONFIGS):
             platform = ConcurrentPlatform(harness.django_ready(), pool, extra=extra)
@@ -252,8 +271,16 @@ def _burst(url, accounts):
                 outcomes[index] = _outcome(reply, sent, done)
             except requests.RequestException as error:
                 done = time.time()
-                outcomes[index] = {"ok": False, "http": None, "code": None, "message": type(error).__name__,
-                                   "sent": sent, "done": done, "ms": (done - sent) * 1000, "sid": None}
+                outcomes[index] = {
+                    "ok": False,
+                    "http": None,
+                    "code": None,
+                    "message": type(error).__name__,
+                    "sent": sent,
+                    "done": done,
+                    "ms": (done - sent) * 1000,
+                    "sid": None,
+                }
         finally:
             session.close()
 
@@ -269,8 +296,16 @@ def _burst(url, accounts):
 
 
 def _outcome(reply, sent, done):
-    outcome = {"http": reply.status_code, "sent": sent, "done": done, "ms": (done - sent) * 1000,
-               "ok": False, "code": None, "message": None, "sid": None}
+    outcome = {
+        "http": reply.status_code,
+        "sent": sent,
+        "done": done,
+        "ms": (done - sent) * 1000,
+        "ok": False,
+        "code": None,
+        "message": None,
+        "sid": None,
+    }
     if reply.status_code != 200:
         outcome["message"] = reply.text[:200]
         return outcome
@@ -287,7 +322,9 @@ def _row(platform, burst, outcomes, served, single, before, after, after_first):
     latencies = [o["ms"] for o in outcomes]
     spread = (max(o["sent"] for o in outcomes) - min(o["sent"] for o in outcomes)) * 1000
     p50, worst = statistics.median(latencies), max(latencies)
-    rss_before, rss_after, rss_first = (sum(w["rss_kb"] for w in ws.values()) / 1024 for ws in (before, after, after_first))
+    rss_before, rss_after, rss_first = (
+        sum(w["rss_kb"] for w in ws.values()) / 1024 for ws in (before, after, after_first)
+    )
     growth = rss_after / rss_first - 1
     checks = [
         (len(ok) == CLIENTS, f"{len(ok)}/{CLIENTS} successful"),
@@ -387,9 +424,7 @@ def _workers(platform):
         if not entry.name.isdigit():
             continue
         try:
-            status = dict(
-                line.split(":", 1) for line in (entry / "status").read_text().splitlines() if ":" in line
-            )
+            status = dict(line.split(":", 1) for line in (entry / "status").read_text().splitlines() if ":" in line)
         except OSError:
             continue
         if int(status.get("PPid", "0").strip()) == platform.process.pid:

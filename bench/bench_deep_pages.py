@@ -81,7 +81,9 @@ def run(engines=tuple(ENGINES)):
 
 
 def as_row(columns):
-    return harness.row_from_columns(columns, measured="deep / first", unit="× the first page", target=f"< {TARGET_RATIO}")
+    return harness.row_from_columns(
+        columns, measured="deep / first", unit="× the first page", target=f"< {TARGET_RATIO}"
+    )
 
 
 def _rows(engines, outcomes):
@@ -260,8 +262,21 @@ def _load(engine, work):
     def listings():
         for n in range(1, LISTINGS + 1):
             # Listing and version n share the id n; the foreign keys are deferred to the commit.
-            yield (n, new_sid("XB"), f"deep_{n:06d}", f"Deep listing {n:06d}", "A listing of the deep pages benchmark.",
-                   "phone_number", "per_use", "active", stamp, stamp, publisher.id, n, "{}")
+            yield (
+                n,
+                new_sid("XB"),
+                f"deep_{n:06d}",
+                f"Deep listing {n:06d}",
+                "A listing of the deep pages benchmark.",
+                "phone_number",
+                "per_use",
+                "active",
+                stamp,
+                stamp,
+                publisher.id,
+                n,
+                "{}",
+            )
 
     def versions():
         for n in range(1, LISTINGS + 1):
@@ -271,17 +286,75 @@ def _load(engine, work):
         for i in range(INSTALLATIONS):
             account = heavy.id if i % HEAVY_EVERY == 0 else other_ids[(i // HEAVY_EVERY) % OTHER_ACCOUNTS]
             listing = i % LISTINGS + 1
-            yield (i + 1, new_sid("XE"), new_sid("XD"), f"inst_{i:07d}", '{"min_word_length": 3}', stamp, stamp, stamp,
-                   account, listing, listing)
+            yield (
+                i + 1,
+                new_sid("XE"),
+                new_sid("XD"),
+                f"inst_{i:07d}",
+                '{"min_word_length": 3}',
+                stamp,
+                stamp,
+                stamp,
+                account,
+                listing,
+                listing,
+            )
 
     tables = [
-        (Listing, ("id", "sid", "unique_name", "friendly_name", "description", "type", "pricing_type", "state",
-                   "date_created", "date_updated", "publisher_id", "latest_version_id", "content"), listings()),
-        (ListingVersion, ("id", "sid", "number", "configuration_schema", "request_validation_schema",
-                          "response_validation_schema", "endpoint", "pricing", "runtime_fields", "manifest",
-                          "date_created", "listing_id"), versions()),
-        (InstalledAddOn, ("id", "sid", "install_sid", "unique_name", "configuration", "terms_accepted_at",
-                          "date_created", "date_updated", "account_id", "listing_id", "version_id"), installations()),
+        (
+            Listing,
+            (
+                "id",
+                "sid",
+                "unique_name",
+                "friendly_name",
+                "description",
+                "type",
+                "pricing_type",
+                "state",
+                "date_created",
+                "date_updated",
+                "publisher_id",
+                "latest_version_id",
+                "content",
+            ),
+            listings(),
+        ),
+        (
+            ListingVersion,
+            (
+                "id",
+                "sid",
+                "number",
+                "configuration_schema",
+                "request_validation_schema",
+                "response_validation_schema",
+                "endpoint",
+                "pricing",
+                "runtime_fields",
+                "manifest",
+                "date_created",
+                "listing_id",
+            ),
+            versions(),
+        ),
+        (
+            InstalledAddOn,
+            (
+                "id",
+                "sid",
+                "install_sid",
+                "unique_name",
+                "configuration",
+                "terms_accepted_at",
+                "date_created",
+                "date_updated",
+                "account_id",
+                "listing_id",
+                "version_id",
+            ),
+            installations(),
+        ),
     ]
     if sqlite:
         with connection.cursor() as cursor:
@@ -295,7 +368,10 @@ def _load(engine, work):
                     placeholders = ", ".join("?" * len(columns))
                     connection.connection.executemany(f"INSERT INTO {table} ({names}) VALUES ({placeholders})", batch)
                 else:
-                    with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                    with (
+                        connection.cursor() as cursor,
+                        cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy,
+                    ):
                         for row in batch:
                             copy.write_row(row)
     insert_s = time.perf_counter() - started
@@ -309,14 +385,22 @@ def _load(engine, work):
             for model in (Account, Listing, ListingVersion, InstalledAddOn):
                 cursor.execute(f"VACUUM ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
         after = f"VACUUM ANALYZE {time.perf_counter() - analyze_started:.1f} s"
-    counts = (Listing.objects.count(), InstalledAddOn.objects.count(), InstalledAddOn.objects.filter(account=heavy).count())
+    counts = (
+        Listing.objects.count(),
+        InstalledAddOn.objects.count(),
+        InstalledAddOn.objects.filter(account=heavy).count(),
+    )
     if counts != (LISTINGS, INSTALLATIONS, INSTALLATIONS // HEAVY_EVERY):
         raise harness.BenchError(f"loaded {counts} (listings, installations, the customer's)")
     how = "executemany on the raw sqlite3 connection" if sqlite else "COPY"
     return {
         "heavy": heavy,
-        "load": {"seconds": insert_s, "how": f"{how}, {insert_s:.0f} s", "after": after,
-                 "size_mib": _database_size(engine, work) / 1024 / 1024},
+        "load": {
+            "seconds": insert_s,
+            "how": f"{how}, {insert_s:.0f} s",
+            "after": after,
+            "size_mib": _database_size(engine, work) / 1024 / 1024,
+        },
     }
 
 
@@ -370,7 +454,9 @@ def _measure(key, world, server):
     first_params = {"PageSize": PAGE_SIZE}
     deep_params = {"PageSize": PAGE_SIZE, "Page": offset // PAGE_SIZE, "PageToken": deep_token}
     expected = list(
-        queryset.model.objects.filter(id__in=ids[offset : offset + PAGE_SIZE]).order_by("id").values_list("sid", flat=True)
+        queryset.model.objects.filter(id__in=ids[offset : offset + PAGE_SIZE])
+        .order_by("id")
+        .values_list("sid", flat=True)
     )
     deep_reply = get(deep_params)
     if sids(deep_reply) != expected or not deep_reply.json()["meta"]["next_page_url"]:
@@ -429,7 +515,9 @@ def _plan(queryset):
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description="Deep pages over 100,000 listings and 1,000,000 installations.")
-    parser.add_argument("--engine", choices=sorted(ENGINES), help="run one engine here; without it, run both in children")
+    parser.add_argument(
+        "--engine", choices=sorted(ENGINES), help="run one engine here; without it, run both in children"
+    )
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON line on stdout")
     parser.add_argument("--work", help="directory for the SQLite file and settings' var dir (removed at the end)")
     args = parser.parse_args()

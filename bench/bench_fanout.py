@@ -66,7 +66,9 @@ def run():
 
 
 def as_row(columns):
-    return harness.row_from_columns(columns, measured="total / slowest", unit="× the slowest add-on", target=f"< {TARGET_RATIO}")
+    return harness.row_from_columns(
+        columns, measured="total / slowest", unit="× the slowest add-on", target=f"< {TARGET_RATIO}"
+    )
 
 
 def _slowest_recorded(request_sids):

@@ -54,12 +54,19 @@ def _base_commit():
     """The commit before holds: the parent of the one that introduced the Hold model."""
     introduced = subprocess.run(
         ["git", "log", "--format=%H", "-S", "class Hold(models.Model)", "--", "billing/models.py"],
-        cwd=harness.ROOT, capture_output=True, text=True, check=True,
+        cwd=harness.ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.split()
     if not introduced:
         raise harness.BenchError("no commit introduces billing.models.Hold in this repository's history")
     parent = subprocess.run(
-        ["git", "rev-parse", "--short", introduced[-1] + "^"], cwd=harness.ROOT, capture_output=True, text=True, check=True
+        ["git", "rev-parse", "--short", introduced[-1] + "^"],
+        cwd=harness.ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return parent.stdout.strip()
 
@@ -75,8 +82,10 @@ def run(engines=tuple(ENGINES)):
     try:
         for engine in engines:
             skip = harness.postgres_unavailable() if engine == "postgres" else None
-            outcome = {"skipped": skip} if skip else harness.run_engine_child(
-                __file__, engine, work / engine, timeout=CHILD_TIMEOUT_S
+            outcome = (
+                {"skipped": skip}
+                if skip
+                else harness.run_engine_child(__file__, engine, work / engine, timeout=CHILD_TIMEOUT_S)
             )
             if "skipped" in outcome or "error" in outcome:
                 reason = f"not run: {outcome['skipped']}" if "skipped" in outcome else f"FAILED: {outcome['error']}"
@@ -90,7 +99,9 @@ def run(engines=tuple(ENGINES)):
 
 
 def as_row(columns):
-    return harness.row_from_columns(columns, measured="holds / old", unit="× the old path's req/s", target=f"≥ {TARGET_RATIO}")
+    return harness.row_from_columns(
+        columns, measured="holds / old", unit="× the old path's req/s", target=f"≥ {TARGET_RATIO}"
+    )
 
 
 def child(engine, work):
@@ -141,8 +152,9 @@ def measure(var_dir):
     answering = harness.slow_publisher(0)
     base = _base_commit()
     old_tree = Path(tempfile.mkdtemp(prefix="marketplace-bench-old-")) / "tree"
-    subprocess.run(["git", "worktree", "add", "--detach", str(old_tree), base], cwd=harness.ROOT, check=True,
-                   capture_output=True)
+    subprocess.run(
+        ["git", "worktree", "add", "--detach", str(old_tree), base], cwd=harness.ROOT, check=True, capture_output=True
+    )
     new = Server(var_dir, harness.ROOT, "holds")
     old = Server(var_dir, old_tree, "old")
     try:
@@ -181,7 +193,10 @@ def _install(customer, listing):
     from addons.services import install_add_on
 
     install_add_on(
-        account=customer, available_add_on_sid=listing.sid, accept_terms_of_service=True, configuration={},
+        account=customer,
+        available_add_on_sid=listing.sid,
+        accept_terms_of_service=True,
+        configuration={},
         unique_name=NAME,
     )
 

@@ -23,9 +23,8 @@ import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
-import requests
-
 import harness
+import requests
 
 E164 = "+18778894546"
 TO = "+14155550199"

@@ -40,8 +40,15 @@ class BareServer(harness.Platform):
         super().__init__(var_dir)
         self.log_path = var_dir / "gunicorn-bare.log"
         self.command = [
-            self.command[0], "-m", "gunicorn", "bare_wsgi:application", "--pythonpath", str(BENCH_DIR),
-            "-b", f"127.0.0.1:{self.port}", *harness.GUNICORN_ARGS,
+            self.command[0],
+            "-m",
+            "gunicorn",
+            "bare_wsgi:application",
+            "--pythonpath",
+            str(BENCH_DIR),
+            "-b",
+            f"127.0.0.1:{self.port}",
+            *harness.GUNICORN_ARGS,
         ]
 
 
@@ -73,7 +80,9 @@ def run():
 
 
 def as_row(columns):
-    return harness.row_from_columns(columns, measured="platform / bare", unit="× the bare view's req/s", target=f"≥ {TARGET_RATIO}")
+    return harness.row_from_columns(
+        columns, measured="platform / bare", unit="× the bare view's req/s", target=f"≥ {TARGET_RATIO}"
+    )
 
 
 def _basic(account):

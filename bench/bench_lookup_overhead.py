@@ -45,7 +45,9 @@ def run():
 
 
 def as_row(columns):
-    return harness.row_from_columns(columns, measured="added (ms)", unit="ms added", target=f"< {TARGET_ADDED_P50_MS:.0f} ms added")
+    return harness.row_from_columns(
+        columns, measured="added (ms)", unit="ms added", target=f"< {TARGET_ADDED_P50_MS:.0f} ms added"
+    )
 
 
 def _measure(customer, name):
@@ -61,9 +63,7 @@ def _measure(customer, name):
         direct_time, reply = send_direct()
         if reply.status_code != 200 or "anagrams" not in reply.json():
             raise harness.BenchError(f"direct call failed: {reply.status_code} {reply.text[:300]}")
-        platform_time, reply = harness.timed(
-            lambda: via_platform.get(lookup_url, params={"AddOns": name}, timeout=10)
-        )
+        platform_time, reply = harness.timed(lambda: via_platform.get(lookup_url, params={"AddOns": name}, timeout=10))
         if reply.status_code != 200 or reply.json()["add_ons"]["status"] != "successful":
             raise harness.BenchError(f"platform lookup failed: {reply.status_code} {reply.text[:300]}")
         if index >= WARMUP:
@@ -90,7 +90,11 @@ def _direct_sender(session, customer, name):
         request = builder.build_request(target, values, now=now)
         return harness.timed(
             lambda: session.request(
-                request.method, request.url, headers=request.headers, data=request.body, timeout=10,
+                request.method,
+                request.url,
+                headers=request.headers,
+                data=request.body,
+                timeout=10,
                 allow_redirects=False,
             )
         )

@@ -56,9 +56,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from io import BytesIO
 from pathlib import Path
 
-import requests
-
 import harness
+import requests
 
 N = 200  # recordings per measured phase
 IDLE = 20  # recordings sent one at a time
@@ -234,7 +233,9 @@ def _rows(configs, outcomes):
     if "phases" in orm and "phases" in redis_:
         failed = orm["problems"] or redis_["problems"]
         for phase, column in (
-            ("uploads alone", "rec/s"), ("drain", "rec/s"), ("one at a time", "idle latency p50 (ms)"),
+            ("uploads alone", "rec/s"),
+            ("drain", "rec/s"),
+            ("one at a time", "idle latency p50 (ms)"),
             ("end to end", "rec/s"),
         ):
             a, b = redis_["phases"][phase].get(column), orm["phases"][phase].get(column)
@@ -243,8 +244,13 @@ def _rows(configs, outcomes):
                 phase_verdict = "FAILED: a configuration failed, so its ratio means nothing"
             else:
                 phase_verdict = f"Redis ÷ ORM {phase} ({column}): {ratio:.2f}×"
-            rows.append({"name": f"Redis ÷ ORM broker on PostgreSQL: {phase}", "Redis ÷ ORM (×)": ratio or "",
-                         "verdict": phase_verdict})
+            rows.append(
+                {
+                    "name": f"Redis ÷ ORM broker on PostgreSQL: {phase}",
+                    "Redis ÷ ORM (×)": ratio or "",
+                    "verdict": phase_verdict,
+                }
+            )
     return rows
 
 
@@ -314,8 +320,11 @@ def _child(spec):
                 # Priced add-ons run only on a balance that covers them: $0.01 a minute, plenty.
                 add_credit(account=customer, amount="100.00", reason="recordings benchmark")
                 install_add_on(
-                    account=customer, available_add_on_sid=listing.sid, accept_terms_of_service=True,
-                    configuration={}, unique_name="bench_transcriber",
+                    account=customer,
+                    available_add_on_sid=listing.sid,
+                    accept_terms_of_service=True,
+                    configuration={},
+                    unique_name="bench_transcriber",
                 )
             platform.start()
             _note_pid(spec, "gunicorn", platform.process.pid)
@@ -427,7 +436,8 @@ def _measure(spec, platform, cluster, customers, app):
         sid = reply.json()["sid"]
         done = _wait_for(
             lambda sid=sid: AddOnResult.objects.filter(recording__sid=sid, status__in=AddOnResult.TERMINAL).first(),
-            IDLE_TIMEOUT_S, 0.005,
+            IDLE_TIMEOUT_S,
+            0.005,
         )
         if done is None or done.status != AddOnResult.Status.COMPLETED:
             problems.append(f"idle recording {sid} not completed within {IDLE_TIMEOUT_S} s")
@@ -821,8 +831,12 @@ class QCluster:
         log = open(self.log_path, "wb")
         try:
             self.process = subprocess.Popen(
-                [sys.executable, "manage.py", "qcluster"], cwd=harness.ROOT, env=os.environ.copy(),
-                stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                [sys.executable, "manage.py", "qcluster"],
+                cwd=harness.ROOT,
+                env=os.environ.copy(),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
         finally:
             log.close()
@@ -909,8 +923,11 @@ class Meter:
         if self.sampler is not None:
             self.sampler.join(timeout=STOP_TIMEOUT_S)
         after = self._snapshot()
-        delta = {key: after[key] - self.before[key] for key in after if key in self.before and after[key] is not None
-                 and self.before[key] is not None}
+        delta = {
+            key: after[key] - self.before[key]
+            for key in after
+            if key in self.before and after[key] is not None and self.before[key] is not None
+        }
         if self.postgres:
             exited = sum(ticks for pid, ticks in self.others.items() if pid not in self.table)
             delta["postgres"] = max(delta["postgres"] - exited, 0)

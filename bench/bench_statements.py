@@ -142,7 +142,9 @@ def _statement_row(label, outcome):
             f"{s['captured_s']:.2f} s, {s['queries']} queries in all); "
             + (
                 f"with {', '.join(s['hidden'])} hidden (DROP INDEX, rolled back) close_last_month takes "
-                f"{s['hidden_s']:.2f} s ({_seconds(s['hidden_runs'])}); " if "hidden" in s else ""
+                f"{s['hidden_s']:.2f} s ({_seconds(s['hidden_runs'])}); "
+                if "hidden" in s
+                else ""
             )
             + f"load {load['rows']:,} rows {load['insert_s']:.1f} s ({load['rows'] / load['insert_s'] / 1000:.0f}k rows/s, "
             f"{load['how']}), {load['after']}, database {load['size_mib']:.0f} MiB; machine load average "
@@ -155,7 +157,8 @@ def _statement_row(label, outcome):
 def _usage_row(label, usage):
     problems = usage["problems"]
     verdict = (
-        f"FAILED: {'; '.join(problems[:3])}" if problems
+        f"FAILED: {'; '.join(problems[:3])}"
+        if problems
         else f"ok, no target: {usage['records']} records equal the naive and the generator's sums"
     )
     if usage["notes"]:
@@ -302,8 +305,10 @@ def measure(engine, work):
         _say(f"{engine}: plan of the {query['label']} query:\n    " + "\n    ".join(query["plan"]))
         _say(f"{engine}: the same with a table scan:\n    " + "\n    ".join(query["scan_plan"]))
         if "forced_plan" in query:
-            _say(f"{engine}: the same with {', '.join(query['indexes_used'])} hidden:\n    "
-                 + "\n    ".join(query["forced_plan"]))
+            _say(
+                f"{engine}: the same with {', '.join(query['indexes_used'])} hidden:\n    "
+                + "\n    ".join(query["forced_plan"])
+            )
     Statement.objects.all().delete()
     return {
         "engine": engine,
@@ -395,13 +400,28 @@ def _load_events(engine, world):
     from billing.models import BillingEvent
 
     meta = BillingEvent._meta
-    fields = ("key", "kind", "account", "publisher", "listing", "installation", "billable_item", "reference",
-              "quantity", "unit_price", "amount", "date_created")
+    fields = (
+        "key",
+        "kind",
+        "account",
+        "publisher",
+        "listing",
+        "installation",
+        "billable_item",
+        "reference",
+        "quantity",
+        "unit_price",
+        "amount",
+        "date_created",
+    )
     columns = ", ".join(connection.ops.quote_name(meta.get_field(name).column) for name in fields)
     table = connection.ops.quote_name(meta.db_table)
     month_start, month_end = datetime(2026, 8, 1, tzinfo=UTC), datetime(2026, 9, 1, tzinfo=UTC)
     statement = defaultdict(lambda: [0, Decimal(0), Decimal(0)])  # (publisher pk, listing name, kind)
-    usage = {HEAVY: defaultdict(lambda: [0, Decimal(0), Decimal(0)]), MEDIAN: defaultdict(lambda: [0, Decimal(0), Decimal(0)])}
+    usage = {
+        HEAVY: defaultdict(lambda: [0, Decimal(0), Decimal(0)]),
+        MEDIAN: defaultdict(lambda: [0, Decimal(0), Decimal(0)]),
+    }
     sqlite = engine == "sqlite"
     publisher_of = [world["publishers"][n // LISTINGS_PER_PUBLISHER] for n in range(len(world["listings"]))]
 
@@ -420,11 +440,35 @@ def _load_events(engine, world):
                 sums[2] += amount
             key = f"bench:{i:07d}"
             if sqlite:  # what Django's SQLite backend stores: str(Decimal), naive UTC str(datetime)
-                yield (key, kind, world["customers"][customer], publisher_of[listing], listing_pk, None, None, "",
-                       str(quantity), str(price), str(amount), str(when.replace(tzinfo=None)))
+                yield (
+                    key,
+                    kind,
+                    world["customers"][customer],
+                    publisher_of[listing],
+                    listing_pk,
+                    None,
+                    None,
+                    "",
+                    str(quantity),
+                    str(price),
+                    str(amount),
+                    str(when.replace(tzinfo=None)),
+                )
             else:
-                yield (key, kind, world["customers"][customer], publisher_of[listing], listing_pk, None, None, "",
-                       quantity, price, amount, when)
+                yield (
+                    key,
+                    kind,
+                    world["customers"][customer],
+                    publisher_of[listing],
+                    listing_pk,
+                    None,
+                    None,
+                    "",
+                    quantity,
+                    price,
+                    amount,
+                    when,
+                )
 
     started = time.perf_counter()
     generated = rows()
@@ -505,7 +549,13 @@ def _figures(sums):
             "fee": fee,
             "net": gross - fee,
             "lines": [
-                {"listing": name, "kind": kind, "events": events, "quantity": str(_money(quantity)), "gross": str(_money(g))}
+                {
+                    "listing": name,
+                    "kind": kind,
+                    "events": events,
+                    "quantity": str(_money(quantity)),
+                    "gross": str(_money(g)),
+                }
                 for name, kind, events, quantity, g in lines
             ],
         }
@@ -533,7 +583,9 @@ def _statement_problems(expected):
                 wrong = getattr(statement, field)
                 if field == "lines":
                     diff = [(a, b) for a, b in zip(wrong, figures["lines"], strict=False) if a != b][:1]
-                    problems.append(f"publisher {publisher} lines differ ({len(wrong)} vs {len(figures['lines'])}), e.g. {diff}")
+                    problems.append(
+                        f"publisher {publisher} lines differ ({len(wrong)} vs {len(figures['lines'])}), e.g. {diff}"
+                    )
                 else:
                     problems.append(f"publisher {publisher} {field} {wrong} ≠ {figures[field]}")
     return problems
@@ -547,7 +599,9 @@ def _measure_statements(world, expected_sums):
     start, end = month_bounds(PERIOD)
     events = BillingEvent.objects.filter(date_created__gte=start, date_created__lte=end).count()
     if events != sum(f["events"] for f in expected.values()):
-        raise harness.BenchError(f"{events} events in the month, the generator put {sum(f['events'] for f in expected.values())}")
+        raise harness.BenchError(
+            f"{events} events in the month, the generator put {sum(f['events'] for f in expected.values())}"
+        )
     close = lambda: close_last_month(today=TODAY)  # noqa: E731
     reset = lambda: Statement.objects.all().delete()  # noqa: E731
     db_runs, naive_runs, db_rss, naive_rss, problems = [], [], [], [], []
@@ -707,8 +761,11 @@ def _usage_problems(records, expected):
     """Count and usage exactly, price (a float in the API) to the micro-dollar; notes on format."""
     problems, notes = [], []
     wanted = {f"marketplace-{name}": sums for name, sums in expected.items()}
-    total = [sum(s[0] for s in expected.values()), sum((s[1] for s in expected.values()), Decimal(0)),
-             sum((s[2] for s in expected.values()), Decimal(0))]
+    total = [
+        sum(s[0] for s in expected.values()),
+        sum((s[1] for s in expected.values()), Decimal(0)),
+        sum((s[2] for s in expected.values()), Decimal(0)),
+    ]
     wanted["marketplace"] = total
     got = {r["category"]: r for r in records}
     if set(got) != set(wanted):
@@ -825,8 +882,12 @@ def _forced(sql, hidden):
             plan = [row[0] for row in cursor.fetchall()]
         forced_ms = _query_ms(sql)
         transaction.set_rollback(True)
-    return {"forced_plan": plan, "forced_ms": forced_ms, "forced_heap_blocks": _heap_blocks(plan),
-            "forced_indexes": [name for name in _indexes_used(plan) if name in _event_indexes()]}
+    return {
+        "forced_plan": plan,
+        "forced_ms": forced_ms,
+        "forced_heap_blocks": _heap_blocks(plan),
+        "forced_indexes": [name for name in _indexes_used(plan) if name in _event_indexes()],
+    }
 
 
 def _event_indexes():
@@ -879,7 +940,9 @@ def _query_ms(sql):
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description="Statements over a million billing events (one engine per process).")
-    parser.add_argument("--engine", choices=sorted(ENGINES), help="run one engine here; without it, run both in children")
+    parser.add_argument(
+        "--engine", choices=sorted(ENGINES), help="run one engine here; without it, run both in children"
+    )
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON line on stdout")
     parser.add_argument("--work", help="directory for the SQLite file and settings' var dir (removed at the end)")
     args = parser.parse_args()

@@ -172,7 +172,9 @@ def _when(entry):
     machine = entry.get("machine") or {}
     described = "; ".join(f"{label}: {value}" for label, value in machine.items())
     seconds = f", {entry['seconds']:.1f} s" if entry.get("seconds") is not None else ""
-    return f"_Run {entry['run_at']}{seconds}. {described}_".rstrip() if described else f"_Run {entry['run_at']}{seconds}._"
+    return (
+        f"_Run {entry['run_at']}{seconds}. {described}_".rstrip() if described else f"_Run {entry['run_at']}{seconds}._"
+    )
 
 
 def _table(rows):

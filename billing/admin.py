@@ -101,6 +101,7 @@ class InvoiceAdmin(ReadOnlyAdmin):
     list_display = ["period", "account", "status", "events", "charges", "credits", "total"]
     list_filter = ["status"]
 
+
 @admin.register(Hold)
 class HoldAdmin(ReadOnlyAdmin):
     list_display = ["date_created", "key", "account", "amount", "state", "date_settled"]

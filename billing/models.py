@@ -174,6 +174,7 @@ class Invoice(models.Model):
     def __str__(self):
         return f"{self.account.sid} {self.period:%Y-%m}"
 
+
 class Hold(models.Model):
     """Money set aside for priced work before the publisher is called (the balance is what is
     left available): charged when the work turns out billable, released when it does not.

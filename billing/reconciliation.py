@@ -75,7 +75,9 @@ def entry_problems():
     for key, amount, entry in mismatched.values_list("key", "amount", "ledger_entry__amount")[:PROBLEMS_KEPT]:
         if _exact(entry) != abs(_exact(amount)):  # SQLite compares floats: confirm exactly
             problems.append(f"billing event {key} of {_exact(amount)} USD has a ledger entry of {_exact(entry)}")
-    for key in BillingEvent.objects.filter(amount=0, ledger_entry__isnull=False).values_list("key", flat=True)[:PROBLEMS_KEPT]:
+    for key in BillingEvent.objects.filter(amount=0, ledger_entry__isnull=False).values_list("key", flat=True)[
+        :PROBLEMS_KEPT
+    ]:
         problems.append(f"billing event {key} of 0 USD has a ledger entry")
     orphans = LedgerEntry.objects.filter(kind=LedgerEntry.Kind.DEBIT, billing_event__isnull=True)
     for entry_id, sid in orphans.values_list("id", "account__sid")[:PROBLEMS_KEPT]:
@@ -153,7 +155,8 @@ def run():
     if problems:
         logger.error(
             "check_ledger: %d difference(s) in the books; the first: %s (Reconciliation #%d in the admin)",
-            len(problems), problems[0], report.id,
+            len(problems),
+            problems[0],
+            report.id,
         )
     return report, problems
-

@@ -5,8 +5,8 @@ from decimal import Decimal
 
 from django.db.models import Count, Sum
 from django.db.models.functions import TruncDate
-from django.utils import timezone
 from django.urls import reverse
+from django.utils import timezone
 
 from billing.models import BillingEvent, Invoice, LedgerEntry, Statement
 from marketplace.errors import InvalidParameter

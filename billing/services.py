@@ -71,7 +71,9 @@ def add_credit(*, account, amount, reason, user=None):
         raise InvalidParameter("A credit needs a reason", param="reason")
     _balance_row(account)
     Balance.objects.filter(account=account).update(amount=F("amount") + amount)
-    return LedgerEntry.objects.create(account=account, kind=LedgerEntry.Kind.CREDIT, amount=amount, reason=reason, created_by=user)
+    return LedgerEntry.objects.create(
+        account=account, kind=LedgerEntry.Kind.CREDIT, amount=amount, reason=reason, created_by=user
+    )
 
 
 # --- charging -----------------------------------------------------------------------------
@@ -372,9 +374,7 @@ def _report_usage(*, publisher, installation_sid, items, token=""):
     if pricing.get("model") != PricingModel.MANUAL:
         raise UsageRefused("The add-on is not set up to accept manual usage reporting", status=403)
     if listing.state not in REPORTABLE_STATES:
-        raise UsageRefused(
-            "The add-on is not in the Marketing Preview, Private Beta or Active state", status=403
-        )
+        raise UsageRefused("The add-on is not in the Marketing Preview, Private Beta or Active state", status=403)
     lines = _usage_lines(items)
     digest = hashlib.sha256(
         # 2, 2.0 and "2" are the same quantity, so the same request
@@ -402,7 +402,9 @@ def _report_usage(*, publisher, installation_sid, items, token=""):
                 report.save(update_fields=["response"])
             balance = balance_of(installation.account)
     except (IntegrityError, InvalidOperation) as error:
-        raise UsageRefused(f"A billing event could not be generated: {error.__class__.__name__}", status=500, level="error")
+        raise UsageRefused(
+            f"A billing event could not be generated: {error.__class__.__name__}", status=500, level="error"
+        )
     if charged > 0 and balance < 0 <= balance + charged:
         _alert_below_zero(installation, balance)
     return _answer(body)
@@ -452,7 +454,9 @@ def _quantity(value, name):
     if not quantity.is_finite():
         raise UsageRefused(f"{name} is not a finite decimal number", status=400, param=name)
     if quantity == 0:
-        raise UsageRefused(f"{name} is 0: report a quantity greater than 0 (or a negative credit)", status=400, param=name)
+        raise UsageRefused(
+            f"{name} is 0: report a quantity greater than 0 (or a negative credit)", status=400, param=name
+        )
     if quantity.normalize().as_tuple().exponent < -QUANTITY_PLACES:
         raise UsageRefused(f"{name} has more than {QUANTITY_PLACES} decimal places", status=400, param=name)
     return quantity
@@ -508,7 +512,10 @@ def _bill_report(installation, lines, pinned, limits, report):
             )
         if quantity > 0:
             today = BillingEvent.objects.filter(
-                installation=installation, billable_item=item, kind=BillingEvent.Kind.MANUAL, date_created__gte=start_of_day
+                installation=installation,
+                billable_item=item,
+                kind=BillingEvent.Kind.MANUAL,
+                date_created__gte=start_of_day,
             ).aggregate(q=Sum("quantity"))["q"] or Decimal("0")
             if today + quantity > per_day:
                 raise UsageRefused(

@@ -45,8 +45,7 @@ def stacked_bars(rows, *, start, end, value="amount", width=760, height=220):
         f'<text x="{width - 10}" y="{height - 6}" text-anchor="end">{days[-1]}</text>' if days else "",
     ]
     legend = "".join(
-        f'<span class="legend"><i class="swatch-{n % len(PALETTE)}"></i>{name}</span>'
-        for n, name in enumerate(series)
+        f'<span class="legend"><i class="swatch-{n % len(PALETTE)}"></i>{name}</span>' for n, name in enumerate(series)
     )
     svg = (
         f'<svg class="chart" role="img" aria-label="Usage per day" viewBox="0 0 {width} {height}" '
@@ -88,6 +87,10 @@ def line_chart(points, *, targets=(), width=760, height=200):
         + (f'<path d="{path}" fill="none" stroke="#1f4fd1" stroke-width="2"/>' if points else "")
         + marks
         + (f'<text x="{left}" y="{height - 6}">{points[0][0]}</text>' if points else "")
-        + (f'<text x="{width - 10}" y="{height - 6}" text-anchor="end">{points[-1][0]}</text>' if len(points) > 1 else "")
+        + (
+            f'<text x="{width - 10}" y="{height - 6}" text-anchor="end">{points[-1][0]}</text>'
+            if len(points) > 1
+            else ""
+        )
         + "</svg>"
     )

@@ -233,4 +233,3 @@ def delete_phone_number(request, account, phone_number_sid):
     account_services.delete_phone_number(phone_number=number)
     messages.success(request, f"Removed {number.phone_number}.")
     return redirect("console:phone_numbers")
-

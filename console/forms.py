@@ -1,8 +1,8 @@
 from django import forms
 
 from console.configuration import ConfigurationFormMixin
-from marketplace.api.params import e164_number
 from marketplace import untrusted_json
+from marketplace.api.params import e164_number
 from marketplace.errors import InvalidParameter
 
 
@@ -18,7 +18,7 @@ class JSONObjectField(forms.CharField):
         except untrusted_json.UntrustedJSON as error:
             raise forms.ValidationError(f"Not valid JSON: {error}")
         if not isinstance(parsed, dict):
-            raise forms.ValidationError("Must be a JSON object, e.g. {\"language\": \"en\"}")
+            raise forms.ValidationError('Must be a JSON object, e.g. {"language": "en"}')
         return parsed
 
 
@@ -38,7 +38,9 @@ class TestInvocationForm(forms.Form):
     integration_point = forms.ChoiceField()
     primary_address = PhoneNumberField(label="Primary address (From)", required=False)
     secondary_address = PhoneNumberField(label="Secondary address (To)", required=False)
-    body = forms.CharField(label="Message body", required=False, max_length=1600, widget=forms.Textarea(attrs={"rows": 2}))
+    body = forms.CharField(
+        label="Message body", required=False, max_length=1600, widget=forms.Textarea(attrs={"rows": 2})
+    )
     configuration = JSONObjectField(label="Configuration (JSON)", required=False)
     runtime_data = JSONObjectField(label="Runtime fields (JSON)", required=False)
 
@@ -56,11 +58,11 @@ class RecordingUploadForm(forms.Form):
 
 
 class InstallForm(ConfigurationFormMixin, forms.Form):
-    accept_terms = forms.BooleanField(
-        label="I accept the add-on's terms of service", required=False
-    )
+    accept_terms = forms.BooleanField(label="I accept the add-on's terms of service", required=False)
     unique_name = forms.CharField(
-        label="Unique name", required=False, max_length=64,
+        label="Unique name",
+        required=False,
+        max_length=64,
         help_text="How your code names this installation (e.g. AddOns=<unique name>); left empty, the listing's name.",
     )
 
@@ -81,8 +83,12 @@ class ConfigurationForm(ConfigurationFormMixin, forms.Form):
 class PhoneNumberForm(forms.Form):
     phone_number = PhoneNumberField(label="Phone number (E.164)", required=True)
     friendly_name = forms.CharField(label="Friendly name", required=False, max_length=64)
-    sms_url = forms.URLField(label="Incoming message webhook (SmsUrl)", required=False, max_length=1000, assume_scheme="https")
-    voice_url = forms.URLField(label="Incoming call webhook (VoiceUrl)", required=False, max_length=1000, assume_scheme="https")
+    sms_url = forms.URLField(
+        label="Incoming message webhook (SmsUrl)", required=False, max_length=1000, assume_scheme="https"
+    )
+    voice_url = forms.URLField(
+        label="Incoming call webhook (VoiceUrl)", required=False, max_length=1000, assume_scheme="https"
+    )
 
 
 class ManifestForm(forms.Form):

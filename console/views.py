@@ -1,38 +1,35 @@
 """The web console: thin views over the same services and selectors as the API."""
 
-from django.conf import settings
-from django.core.paginator import Paginator
-from django.http import Http404
-from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
-
 import csv
 import json
 from datetime import date, timedelta
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
 
 from accounts import selectors as account_selectors
 from addons import selectors as addon_selectors
+from addons.manifest import load_manifest
 from addons.models import Notification
-from console.accounts import SESSION_KEY, publisher_only, with_account
-from invocation import trial
-from console.forms import ManifestForm, RecordingUploadForm, TestInvocationForm
-from marketplace.errors import MarketplaceError, NotFound
-from recordings import services as recording_services
-from recordings import selectors as recording_selectors
-from recordings.downloads import payload_download_url
+from addons.services import import_listing
 from billing import selectors as billing_selectors
 from billing import services as billing_services
 from billing.money import format_money
-from invocation import sla
-from addons.manifest import load_manifest
-from addons.services import import_listing
+from console.accounts import SESSION_KEY, publisher_only, with_account
 from console.charts import line_chart, stacked_bars
+from console.forms import ManifestForm, RecordingUploadForm, TestInvocationForm
+from invocation import sla, trial
+from marketplace.errors import MarketplaceError, NotFound
+from recordings import selectors as recording_selectors
+from recordings import services as recording_services
+from recordings.downloads import payload_download_url
 
 PAGE_SIZE = 50
 
@@ -163,7 +160,9 @@ def usage(request, account):
             ),
         )
     chart, legend = stacked_bars(
-        [{"day": d["day"], "series": d["listing__unique_name"], "amount": d["amount"]} for d in days], start=start, end=end
+        [{"day": d["day"], "series": d["listing__unique_name"], "amount": d["amount"]} for d in days],
+        start=start,
+        end=end,
     )
     records = billing_selectors.usage_records(account, start_date=start, end_date=end)
     ledger = billing_selectors.recent_ledger(account)

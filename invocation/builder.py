@@ -249,7 +249,6 @@ def _hidden(params):
     return [Param(p.name, REDACTED) if p.secret else p for p in params]
 
 
-
 def _redacted(request, endpoint, query, body_params, signing, request_format, values, boundary):
     """The request as stored in invocation records and shown in the debugger (no audio)."""
     body, _ = _body(request_format, _hidden(body_params), values, boundary=boundary, hide_audio=True)

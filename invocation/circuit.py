@@ -69,7 +69,9 @@ class Breaker:
         if time.time() < state["opened_until"]:
             return False
         # Half-open: exactly one caller, across all processes, gets to probe.
-        return self._shared(cache.add, self.keys[endpoint] + ":probe", 1, timeout=settings.CIRCUIT_PROBE_TIMEOUT_S, default=True)
+        return self._shared(
+            cache.add, self.keys[endpoint] + ":probe", 1, timeout=settings.CIRCUIT_PROBE_TIMEOUT_S, default=True
+        )
 
     def record(self, endpoint, *, failed):
         """Failures in a row open the circuit; a success closes it."""

@@ -5,8 +5,8 @@ the HTTP exchanges run on the shared pool, so a slow or dead publisher holds a p
 until its own deadline and never the others' results or the web server's threads.
 """
 
-import time
 import logging
+import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor
 from concurrent.futures import wait as wait_for
 from dataclasses import dataclass, field
@@ -18,9 +18,9 @@ from django.utils import timezone
 from accounts.selectors import may_act
 from addons.contract import LIVE_STATES, PRICED_PER_CALL
 from addons.manifest import ADD_ON_TYPES
+from billing import services as billing
 from invocation import builder, circuit, outcomes, pacing, records, transport
 from invocation.verdict import Verdict, judge, schema_problems
-from billing import services as billing
 from marketplace import codes, outages
 from marketplace.sids import new_sid
 
@@ -150,7 +150,7 @@ def invoke(*, account, planned, integration_point, inputs, runtime=None, resourc
 
     # The calls go out all at once, each on the pool (send touches no database).
     futures = {}
-    for index, item, call in calls:
+    for index, _item, call in calls:
         deadline = started + call.target.deadline_ms / 1000
         futures[index] = (pool().submit(send, call, deadline=deadline), deadline)
     if futures and connection.vendor != "sqlite" and not connection.in_atomic_block:
@@ -283,7 +283,11 @@ def _wait_each_until_its_deadline(futures):
     pending = dict(futures)
     while pending:
         nearest = min(deadline for _, deadline in pending.values())
-        wait_for([f for f, _ in pending.values()], timeout=max(0.0, nearest + GRACE_S - time.monotonic()), return_when=FIRST_COMPLETED)
+        wait_for(
+            [f for f, _ in pending.values()],
+            timeout=max(0.0, nearest + GRACE_S - time.monotonic()),
+            return_when=FIRST_COMPLETED,
+        )
         now = time.monotonic()
         for index, (future, deadline) in list(pending.items()):
             if future.done() or now >= deadline + GRACE_S:
@@ -324,7 +328,14 @@ def _log(pending, integration_point, account):
 def _pending(item, target, verdict, request, exchange, resource_sid):
     installation = item.installation
     return records.Pending(
-        installation, installation.listing, installation.version, target, verdict, request, exchange, resource_sid,
+        installation,
+        installation.listing,
+        installation.version,
+        target,
+        verdict,
+        request,
+        exchange,
+        resource_sid,
         held=item.held,
     )
 

@@ -80,7 +80,13 @@ def _webhook_params(kind, sid, account, sender, to, body):
     params = {"AccountSid": account.sid, "From": sender, "To": to, "ApiVersion": "2010-04-01"}
     if kind == "message":
         params.update(
-            MessageSid=sid, SmsSid=sid, SmsMessageSid=sid, Body=body, NumMedia="0", NumSegments="1", SmsStatus="received"
+            MessageSid=sid,
+            SmsSid=sid,
+            SmsMessageSid=sid,
+            Body=body,
+            NumMedia="0",
+            NumSegments="1",
+            SmsStatus="received",
         )
     else:
         params.update(CallSid=sid, CallStatus="ringing", Direction="inbound")

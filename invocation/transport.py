@@ -236,7 +236,12 @@ def _attempt(session, request, exchange, started, size_limit, deadline, watch, c
         return False
     except requests.ConnectionError as error:
         if _caused_by(error, outbound.ForbiddenDestination):
-            _done(exchange, started, failure="forbidden_destination", detail="the URL reaches a private or internal address")
+            _done(
+                exchange,
+                started,
+                failure="forbidden_destination",
+                detail="the URL reaches a private or internal address",
+            )
             return False
         if watch.fired or _caused_by(error, TimeoutError):
             _done(exchange, started, failure="timeout", detail="no complete answer within the deadline")

@@ -4,9 +4,6 @@ Takes the engine's one call path (prepare, send, finish) as customers' traffic; 
 (never billed, never in the SLA figures, no notifications).
 """
 
-from django.conf import settings
-import time
-
 from django.utils import timezone
 
 from accounts.selectors import may_act
@@ -100,5 +97,9 @@ def _report(target, request, request_problems, exchange, verdict):
         "code": verdict.outcome.code,
         "message": verdict.message or None,
         "result": verdict.result,
-        "limits": {"deadline_ms": target.deadline_ms, "size_limit": target.size_limit, "sla_target_ms": {"average": SLA_TARGET_AVERAGE_MS, "p99": SLA_TARGET_P99_MS}},
+        "limits": {
+            "deadline_ms": target.deadline_ms,
+            "size_limit": target.size_limit,
+            "sla_target_ms": {"average": SLA_TARGET_AVERAGE_MS, "p99": SLA_TARGET_P99_MS},
+        },
     }

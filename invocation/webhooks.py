@@ -32,16 +32,27 @@ def send_signed(*, account, url, method, params):
     except (requests.RequestException, ValueError) as error:
         return {**outcome, "error": f"the URL cannot be called ({error.__class__.__name__})"}
     call = transport.Call(
-        method=method, url=prepared.url, headers={**prepared.headers, "X-Twilio-Signature": signature}, body=prepared.body
+        method=method,
+        url=prepared.url,
+        headers={**prepared.headers, "X-Twilio-Signature": signature},
+        body=prepared.body,
     )
     exchange = transport.send(
         call, size_limit=RESPONSE_PREVIEW, deadline=time.monotonic() + settings.WEBHOOK_TIMEOUT_S, cut_at_limit=True
     )
     if exchange.failure == "forbidden_destination":
-        return {**outcome, "error": "the URL reaches a private or internal address: not called", "code": outcomes.WEBHOOK_REFUSED.code}
+        return {
+            **outcome,
+            "error": "the URL reaches a private or internal address: not called",
+            "code": outcomes.WEBHOOK_REFUSED.code,
+        }
     if exchange.failure == "timeout":
         # Even with its status line in: an answer that never finished is no answer.
-        return {**outcome, "error": f"no complete answer within {settings.WEBHOOK_TIMEOUT_S:g} s: cut off", "code": outcomes.WEBHOOK_TIMEOUT.code}
+        return {
+            **outcome,
+            "error": f"no complete answer within {settings.WEBHOOK_TIMEOUT_S:g} s: cut off",
+            "code": outcomes.WEBHOOK_TIMEOUT.code,
+        }
     if exchange.failure is not None:
         return {**outcome, "error": exchange.detail or exchange.failure}
     return {

@@ -9,33 +9,37 @@ from django_q.brokers import get_broker
 from marketplace.api.openapi import json_response, path_item, ref
 
 
-@path_item({
-    "get": {
-        "operationId": "FetchHealth",
-        "summary": "Liveness: the process is up and answering.",
-        "tags": ["Operations"],
-        "security": [],
-        "responses": {"200": json_response("Up.", ref("health"))},
+@path_item(
+    {
+        "get": {
+            "operationId": "FetchHealth",
+            "summary": "Liveness: the process is up and answering.",
+            "tags": ["Operations"],
+            "security": [],
+            "responses": {"200": json_response("Up.", ref("health"))},
+        }
     }
-})
+)
 @require_GET
 def healthz(request):
     """The process is up and answering."""
     return JsonResponse({"status": "ok"})
 
 
-@path_item({
-    "get": {
-        "operationId": "FetchReadiness",
-        "summary": "Readiness: the database, the task broker and the shared cache are reachable.",
-        "tags": ["Operations"],
-        "security": [],
-        "responses": {
-            "200": json_response("Ready.", ref("readiness")),
-            "503": json_response("Not ready: the failing check says why.", ref("readiness")),
-        },
+@path_item(
+    {
+        "get": {
+            "operationId": "FetchReadiness",
+            "summary": "Readiness: the database, the task broker and the shared cache are reachable.",
+            "tags": ["Operations"],
+            "security": [],
+            "responses": {
+                "200": json_response("Ready.", ref("readiness")),
+                "503": json_response("Not ready: the failing check says why.", ref("readiness")),
+            },
+        }
     }
-})
+)
 @require_GET
 def readyz(request):
     """The database, the task broker and the cache (circuit breakers' state) are reachable:

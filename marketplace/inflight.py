@@ -44,7 +44,9 @@ def _take(base, limit, lease_s):
         if not in_cache:
             # One read first: a full account (the case under attack) costs no write at all,
             # so a flood of refused requests does not queue on the database's write lock.
-            held = set(RateCounter.objects.filter(key__in=keys, expires__gt=timezone.now()).values_list("key", flat=True))
+            held = set(
+                RateCounter.objects.filter(key__in=keys, expires__gt=timezone.now()).values_list("key", flat=True)
+            )
             keys = [key for key in keys if key not in held]
         for key in keys:
             token = take(key, lease_s)

@@ -23,7 +23,9 @@ RETRY_AFTER_S = 5
 DATABASE_RETRY_PAUSE_S = 0.5  # between tries to record something while the database restarts
 # What every request meeting an outage is told: a domain error, so it has the usual body.
 UNAVAILABLE_ERROR = MarketplaceError(
-    "Service temporarily unavailable: a backing service is restarting; retry shortly", code=codes.UNAVAILABLE, status=503
+    "Service temporarily unavailable: a backing service is restarting; retry shortly",
+    code=codes.UNAVAILABLE,
+    status=503,
 )
 
 

@@ -24,7 +24,7 @@ PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 def parse_rate(rate):
-    """"100/s" -> (100, 1)."""
+    """ "100/s" -> (100, 1)."""
     count, _, period = rate.partition("/")
     return int(count), PERIODS[period.strip()[0]]
 

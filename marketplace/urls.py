@@ -5,9 +5,9 @@ from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerSpli
 
 from accounts.api import views as account_views
 from accounts.api.referrals import ReferralConversion
-from marketplace import health
 from addons.api import views_2010 as assigned
 from billing.api import views as billing
+from marketplace import health
 from recordings import views as recording_views
 from recordings.api import views as recordings
 
@@ -77,9 +77,7 @@ api_2010 = [
         recordings.AddOnResultDetail.as_view(),
         name="add_on_result_detail",
     ),
-    path(
-        f"{RESULT}/Payloads.json", recordings.PayloadList.as_view(), name="payload_list"
-    ),
+    path(f"{RESULT}/Payloads.json", recordings.PayloadList.as_view(), name="payload_list"),
     path(
         f"{RESULT}/Payloads/<str:sid>.json",
         recordings.PayloadDetail.as_view(),

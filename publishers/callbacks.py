@@ -79,25 +79,39 @@ def post_result(
             response.close()
             if 200 <= status < 300:
                 logger.info(
-                    "callback for request_sid=%s delivered to %s: HTTP %d (attempt %d)", request_sid, host, status, attempt
+                    "callback for request_sid=%s delivered to %s: HTTP %d (attempt %d)",
+                    request_sid,
+                    host,
+                    status,
+                    attempt,
                 )
                 return Delivery(True, attempt, status)
             if status < 500:
                 logger.warning(
                     "callback for request_sid=%s refused by %s: HTTP %d (attempt %d); not retried",
-                    request_sid, host, status, attempt,
+                    request_sid,
+                    host,
+                    status,
+                    attempt,
                 )
                 return Delivery(False, attempt, status)
         if attempt > len(backoff):
             logger.error(
                 "callback for request_sid=%s to %s failed: %s; gave up after %d attempts",
-                request_sid, host, problem, attempt,
+                request_sid,
+                host,
+                problem,
+                attempt,
             )
             return Delivery(False, attempt, status)
         delay = backoff[attempt - 1]
         logger.warning(
             "callback for request_sid=%s to %s failed: %s (attempt %d); retrying in %.2g s",
-            request_sid, host, problem, attempt, delay,
+            request_sid,
+            host,
+            problem,
+            attempt,
+            delay,
         )
         if _wait(stop, delay):
             logger.warning("callback for request_sid=%s abandoned: the server is stopping", request_sid)

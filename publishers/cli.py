@@ -22,7 +22,9 @@ class TokenUnavailable(Exception):
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m publishers", description="Serve the example add-on publisher services.")
+    parser = argparse.ArgumentParser(
+        prog="python -m publishers", description="Serve the example add-on publisher services."
+    )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8101, help="0 picks a free port")
     source = parser.add_mutually_exclusive_group()
@@ -86,7 +88,9 @@ def resolve_auth_token(
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.basicConfig(
+        level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())

@@ -124,7 +124,9 @@ def region_of(number: phonenumbers.PhoneNumber) -> str | None:
 
     An invalid number has no region of its own; its country code still names one (+1 -> US).
     """
-    region = phonenumbers.region_code_for_number(number) or phonenumbers.region_code_for_country_code(number.country_code)
+    region = phonenumbers.region_code_for_number(number) or phonenumbers.region_code_for_country_code(
+        number.country_code
+    )
     return None if region in (None, "001", phonenumbers.UNKNOWN_REGION) else region
 
 
@@ -199,7 +201,9 @@ def options_from_params(params: Mapping[str, Any]) -> ReputationOptions:
     return ReputationOptions(
         threshold=threshold,
         home_region=home_region,
-        strictness=parse_choice(params.get("strictness"), name="strictness", default="standard", choices=STRICTNESS_FACTORS),
+        strictness=parse_choice(
+            params.get("strictness"), name="strictness", default="standard", choices=STRICTNESS_FACTORS
+        ),
         explain=parse_bool(params.get("explain"), name="explain", default=False),
     )
 

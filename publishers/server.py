@@ -18,8 +18,8 @@ import socket
 import threading
 import time
 from collections import OrderedDict
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -317,7 +317,9 @@ class PublisherApp:
             stored = self.cache.get(request_sid)
             if stored is not None:
                 if stored.fingerprint != fingerprint:
-                    logger.warning("request sid %s reused for a different request; answering as the first time", request_sid)
+                    logger.warning(
+                        "request sid %s reused for a different request; answering as the first time", request_sid
+                    )
                 logger.info("replayed request sid %s: answering with the stored response", request_sid)
                 return stored.response
 
@@ -471,7 +473,9 @@ class PublisherRequestHandler(BaseHTTPRequestHandler):
             response = refusal
         else:
             host = self.headers.get("Host") or urlsplit(self.server.url).netloc
-            request = IncomingRequest(method=self.command, target=self._target(), headers=self.headers, body=body, host=host)
+            request = IncomingRequest(
+                method=self.command, target=self._target(), headers=self.headers, body=body, host=host
+            )
             response = self.server.app.handle(request)
         self._send(response)
         context = [f"request_sid={self.headers.get(REQUEST_SID_HEADER, '-')}"]

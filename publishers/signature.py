@@ -125,7 +125,9 @@ def check_freshness(window: ValidityWindow, *, now: datetime) -> None:
     if now > window.expires_at + CLOCK_SKEW:
         raise RequestRejected("request_expired", f"the request expired at {format_twilio_date(window.expires_at)}")
     if window.issued_at > now + CLOCK_SKEW:
-        raise RequestRejected("request_from_future", f"{DATE_PARAM} {format_twilio_date(window.issued_at)} is in the future")
+        raise RequestRejected(
+            "request_from_future", f"{DATE_PARAM} {format_twilio_date(window.issued_at)} is in the future"
+        )
 
 
 def _validate_body(validator: RequestValidator, url: str, body: bytes, expected_hash: str, signature: str) -> bool:

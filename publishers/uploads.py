@@ -86,12 +86,18 @@ def parse_multipart(body: bytes, content_type: str) -> list[Part]:
         data = item.get_payload(decode=True)
         # Decoding registers defects (e.g. bad base64) rather than raising.
         if item.defects or not isinstance(data, bytes):
-            raise UploadRejected(400, "undecodable_part", f"part {name!r} cannot be decoded ({_describe(item.defects)})")
-        parts.append(Part(name=str(name), data=data, filename=item.get_filename(), content_type=item.get("Content-Type")))
+            raise UploadRejected(
+                400, "undecodable_part", f"part {name!r} cannot be decoded ({_describe(item.defects)})"
+            )
+        parts.append(
+            Part(name=str(name), data=data, filename=item.get_filename(), content_type=item.get("Content-Type"))
+        )
     return parts
 
 
-def read_audio_upload(*, content_type: str, body: bytes, query_params: Mapping[str, str], audio_field: str) -> AudioUpload:
+def read_audio_upload(
+    *, content_type: str, body: bytes, query_params: Mapping[str, str], audio_field: str
+) -> AudioUpload:
     """The upload of a recording request, or UploadRejected.
 
     Multipart: the query params overlaid with the text parts (first value of each name); the

@@ -272,7 +272,9 @@ def analyse(audio: Audio, options: AnalysisOptions = AnalysisOptions()) -> dict:
     count = len(samples)
     frame_length = max(1, round(rate * FRAME_MS / 1000))
     energies = frame_energies(samples, frame_length)
-    levels = [to_dbfs(energy, min(frame_length, count - i * frame_length), full_scale) for i, energy in enumerate(energies)]
+    levels = [
+        to_dbfs(energy, min(frame_length, count - i * frame_length), full_scale) for i, energy in enumerate(energies)
+    ]
     peak = max(max(samples), -min(samples)) if count else 0
     full = options.detail == "full"
 
@@ -311,7 +313,8 @@ def analyse(audio: Audio, options: AnalysisOptions = AnalysisOptions()) -> dict:
     if options.detect_dtmf:
         tones = detect_dtmf(samples, rate, full_scale)
         result["dtmf"] = [
-            {"digit": tone.digit, "start_ms": tone.start_ms, **({"end_ms": tone.end_ms} if full else {})} for tone in tones
+            {"digit": tone.digit, "start_ms": tone.start_ms, **({"end_ms": tone.end_ms} if full else {})}
+            for tone in tones
         ]
     if full:
         result["frames"] = {"frame_ms": FRAME_MS, "rms_dbfs": [_rounded(level, 1) for level in levels]}

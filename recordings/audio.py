@@ -17,7 +17,13 @@ WAV_MIMETYPE = "audio/x-wav"
 # What the platform accepts: telephony and studio audio, nothing the arithmetic could choke on.
 MIN_RATE, MAX_RATE = 1000, 384000
 MAX_CHANNELS = 8
-SAMPLE_BITS = {1: (8, 16, 24, 32), 3: (32, 64), 6: (8,), 7: (8,), 0xFFFE: (8, 16, 24, 32)}  # PCM, float, A-law, mu-law, extensible
+SAMPLE_BITS = {
+    1: (8, 16, 24, 32),
+    3: (32, 64),
+    6: (8,),
+    7: (8,),
+    0xFFFE: (8, 16, 24, 32),
+}  # PCM, float, A-law, mu-law, extensible
 FMT_SIZES = (16, 18, 40)
 MAX_CHUNKS = 64  # before the audio; real files have two to five
 # A header may be off by a padding byte or a partial frame; more than this is a contradiction.
@@ -118,7 +124,9 @@ def _audio(fileobj, fmt, start, claimed, size, metadata):
     rate, channels, frame = fmt
     trailing = _trailing_chunks(fileobj, start + claimed + (claimed & 1), size)
     if metadata + trailing > MAX_METADATA_BYTES:
-        raise _Refused(f"it carries {metadata + trailing} bytes of chunks besides its audio ({MAX_METADATA_BYTES} at most)")
+        raise _Refused(
+            f"it carries {metadata + trailing} bytes of chunks besides its audio ({MAX_METADATA_BYTES} at most)"
+        )
     received = max(size - start - trailing, 0)
     if abs(received - claimed) > TOLERANCE_BYTES:
         raise _Refused(

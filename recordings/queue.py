@@ -37,6 +37,12 @@ def enqueue_later(func_path, *args, after_s):
     if settings.TASKS_SYNC:
         return
     try:
-        schedule(func_path, *args, schedule_type=Schedule.ONCE, repeats=-1, next_run=timezone.now() + timedelta(seconds=after_s))
+        schedule(
+            func_path,
+            *args,
+            schedule_type=Schedule.ONCE,
+            repeats=-1,
+            next_run=timezone.now() + timedelta(seconds=after_s),
+        )
     except outages.UNREACHABLE as error:
         outages.log(error, f"schedule {func_path} {' '.join(map(str, args))}")  # the sweep finds it due

@@ -44,8 +44,9 @@ def payload(result, sid):
     return one(payloads(result), sid, "Payload")
 
 
-
-def filtered_recordings(account, *, created_on=None, created_before=None, created_after=None, call_sid=None, conference_sid=None):
+def filtered_recordings(
+    account, *, created_on=None, created_before=None, created_after=None, call_sid=None, conference_sid=None
+):
     """The account's recordings, filtered as Twilio's Recordings list is. Each date filter is
     (value, whole_day) from params.date_or_datetime: `created_on` is a UTC day (the SDK sends a
     date as its midnight); `created_before` / `created_after` include a bare date's whole day,

@@ -20,40 +20,42 @@ from recordings.downloads import payload_sid_from, safe_content_type
 from recordings.models import Payload
 
 
-@path_item({
-    "post": {
-        "operationId": "CreateAddOnResultCallback",
-        "summary": "A publisher delivers a recording add-on's result, once, to its `{{callback_url}}`.",
-        "description": "HTTP Basic as the add-on's publisher account. The body (JSON, up to 100 MB) is "
-        "streamed to storage, checked by the listing's response rules and kept as the result's Payload.",
-        "tags": ["Callbacks"],
-        "parameters": [
-            {
-                "name": "result_sid",
-                "in": "path",
+@path_item(
+    {
+        "post": {
+            "operationId": "CreateAddOnResultCallback",
+            "summary": "A publisher delivers a recording add-on's result, once, to its `{{callback_url}}`.",
+            "description": "HTTP Basic as the add-on's publisher account. The body (JSON, up to 100 MB) is "
+            "streamed to storage, checked by the listing's response rules and kept as the result's Payload.",
+            "tags": ["Callbacks"],
+            "parameters": [
+                {
+                    "name": "result_sid",
+                    "in": "path",
+                    "required": True,
+                    "schema": sid_schema("XR"),
+                    "description": "The AddOnResult the callback URL was made for.",
+                },
+                {
+                    "name": "token",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "string"},
+                    "description": "The one-time token of the callback URL; anything else answers 404.",
+                },
+            ],
+            "requestBody": {
                 "required": True,
-                "schema": sid_schema("XR"),
-                "description": "The AddOnResult the callback URL was made for.",
+                "content": {JSON: {"schema": {"description": "The add-on's result, as the publisher makes it."}}},
             },
-            {
-                "name": "token",
-                "in": "path",
-                "required": True,
-                "schema": {"type": "string"},
-                "description": "The one-time token of the callback URL; anything else answers 404.",
+            "security": [{SECURITY_SCHEME: []}],
+            "responses": {
+                "200": json_response("Taken: the result's new status.", ref("callbacks.v1.add_on_result")),
+                **error_response_objects((401, 403, 404, 409, 410, 413)),
             },
-        ],
-        "requestBody": {
-            "required": True,
-            "content": {JSON: {"schema": {"description": "The add-on's result, as the publisher makes it."}}},
-        },
-        "security": [{SECURITY_SCHEME: []}],
-        "responses": {
-            "200": json_response("Taken: the result's new status.", ref("callbacks.v1.add_on_result")),
-            **error_response_objects((401, 403, 404, 409, 410, 413)),
-        },
+        }
     }
-})
+)
 @csrf_exempt
 @require_POST
 def add_on_result_callback(request, result_sid, token):
@@ -75,37 +77,39 @@ def add_on_result_callback(request, result_sid, token):
     return JsonResponse({"sid": result.sid, "status": result.status}, status=200)
 
 
-@path_item({
-    "get": {
-        "operationId": "FetchPayloadDownload",
-        "summary": "A payload's stored data, at the signed URL a Payload's Data gives (`redirect_to`).",
-        "tags": ["Callbacks"],
-        "security": [],
-        "parameters": [
-            {
-                "name": "token",
-                "in": "path",
-                "required": True,
-                "schema": {"type": "string"},
-                "description": "The signed, expiring token of the download URL.",
-            }
-        ],
-        "responses": {
-            "200": {
-                "description": "The payload as the publisher sent it, as an attachment (`nosniff`): "
-                "`application/json` when it was posted as JSON, else `application/octet-stream`.",
-                "content": {
-                    "application/json": {"schema": {"description": "The stored bytes, unchanged."}},
-                    "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+@path_item(
+    {
+        "get": {
+            "operationId": "FetchPayloadDownload",
+            "summary": "A payload's stored data, at the signed URL a Payload's Data gives (`redirect_to`).",
+            "tags": ["Callbacks"],
+            "security": [],
+            "parameters": [
+                {
+                    "name": "token",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "string"},
+                    "description": "The signed, expiring token of the download URL.",
+                }
+            ],
+            "responses": {
+                "200": {
+                    "description": "The payload as the publisher sent it, as an attachment (`nosniff`): "
+                    "`application/json` when it was posted as JSON, else `application/octet-stream`.",
+                    "content": {
+                        "application/json": {"schema": {"description": "The stored bytes, unchanged."}},
+                        "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+                    },
+                },
+                "404": {
+                    "description": "The link is invalid or has expired (an HTML page, like any non-API URL).",
+                    "content": {"text/html": {"schema": {"type": "string"}}},
                 },
             },
-            "404": {
-                "description": "The link is invalid or has expired (an HTML page, like any non-API URL).",
-                "content": {"text/html": {"schema": {"type": "string"}}},
-            },
-        },
+        }
     }
-})
+)
 @require_GET
 def payload_download(request, token):
     sid = payload_sid_from(token)

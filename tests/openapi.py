@@ -5,7 +5,6 @@ and nothing else, so resource and envelope schemas are tightened to require exac
 declared properties. Error bodies are checked against TwilioServiceErrorResponse.
 """
 
-import copy
 import json
 import re
 from email.utils import parsedate_to_datetime

@@ -63,7 +63,9 @@ def test_row_from_columns_keeps_every_column(bench):
     _, harness = bench
     judged = harness.row_from_columns(
         {"name": "lookup p50", "added (ms)": 3.0, "direct (ms)": 2.0, "verdict": "met: added 3.0 ms vs target < 5 ms"},
-        measured="added (ms)", unit="ms added", target="< 5 ms added",
+        measured="added (ms)",
+        unit="ms added",
+        target="< 5 ms added",
     )
     assert judged["figure"] == "lookup p50" and judged["measured"] == 3.0 and judged["target"] == "< 5 ms added"
     assert judged["detail"] == {"added (ms)": 3.0, "direct (ms)": 2.0} and judged["headline"]

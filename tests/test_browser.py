@@ -7,8 +7,7 @@ absent (`apt-get install chromium`).
 """
 
 import re
-from datetime import datetime, time, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
@@ -17,10 +16,10 @@ from django.utils import timezone
 
 from accounts.models import Account, IncomingPhoneNumber
 from addons.models import InstalledAddOn, Invocation, Listing, ListingStateChange
-from billing import services as billing_services
-from tests.fixtures.browser import PASSWORD, console_user, log_in, query_is
 from addons.tests.factories import InstallationFactory, make_manifest
+from billing import services as billing_services
 from console.tests.test_console_publisher import record
+from tests.fixtures.browser import PASSWORD, console_user, log_in, query_is
 
 # Chromium runs only while the module-scoped `browser` fixture (tests/fixtures/browser.py) is up, with
 # DJANGO_ALLOW_ASYNC_UNSAFE set just for that time: see its docstring for why.
@@ -229,7 +228,10 @@ def test_install_an_add_on_through_its_configuration_form(page, shot, customer, 
     expect(page.locator("#id_unique_name")).to_have_value("my_insight")
     installation = InstalledAddOn.objects.get()
     assert installation.configuration == {
-        "language": "es", "include_carrier": True, "max_results": 3, "caller_prefix": "+1415",
+        "language": "es",
+        "include_carrier": True,
+        "max_results": 3,
+        "caller_prefix": "+1415",
     }
     shot(page, "5-installed")
 
@@ -408,15 +410,27 @@ def test_publisher_sla_statements_and_test_console(page, shot, publisher, custom
     record(listing, 2100, outcome="timeout", days_ago=2)
     now = timezone.now()
     billing_services.charge(
-        key="this-month", kind="per_use", account=customer, listing=listing, installation=None,
-        quantity=1, price=Decimal("2.50"), reference="this-month",
+        key="this-month",
+        kind="per_use",
+        account=customer,
+        listing=listing,
+        installation=None,
+        quantity=1,
+        price=Decimal("2.50"),
+        reference="this-month",
     )
     last_month = (now.replace(day=1) - timedelta(days=1)).replace(day=1)
     event = billing_services.charge(
-        key="last-month", kind="per_use", account=customer, listing=listing, installation=None,
-        quantity=1, price=Decimal("10"), reference="last-month",
+        key="last-month",
+        kind="per_use",
+        account=customer,
+        listing=listing,
+        installation=None,
+        quantity=1,
+        price=Decimal("10"),
+        reference="last-month",
     )
-    when = timezone.make_aware(datetime.combine(last_month.replace(day=3), time(12)), dt_timezone.utc)
+    when = timezone.make_aware(datetime.combine(last_month.replace(day=3), time(12)), UTC)
     type(event).objects.filter(pk=event.pk).update(date_created=when)
     billing_services.close_statement(publisher=publisher, period=last_month)
 
@@ -569,14 +583,18 @@ def test_a_suspended_account_sees_a_banner_and_cannot_add_a_number(page, shot, c
 
 def test_optional_settings_can_be_left_empty(page, shot, customer, make_listing):
     listing = make_listing()
-    installation = InstallationFactory(account=customer, listing=listing, unique_name="from_the_api")  # {"language": "en"}
+    installation = InstallationFactory(
+        account=customer, listing=listing, unique_name="from_the_api"
+    )  # {"language": "en"}
     log_in(page, *console_user(customer, "gina"))
 
     page.goto(f"/console/installations/{installation.sid}/")
     with page.expect_navigation():
         page.get_by_role("button", name="Save").click()  # nothing changed
     shot(page, "1-save-unchanged")
-    assert message(page).all_inner_texts() == ["Configuration saved."], page.locator(".rjf-error-text").all_inner_texts()
+    assert message(page).all_inner_texts() == ["Configuration saved."], page.locator(
+        ".rjf-error-text"
+    ).all_inner_texts()
 
     page.goto(f"/console/catalog/{listing.sid}/install/")
     config_input(page, "language").select_option("en")  # the one required setting

@@ -20,7 +20,6 @@ import sys
 import time
 
 import pytest
-from twilio.rest import Client
 
 from addons.manifest import validate_manifest
 from marketplace.errors import InvalidManifest
@@ -82,7 +81,9 @@ def run_curl(block, values):
     results = []
     for words in shell_commands(placeholders(block, values)):
         assert words[0] == "curl"
-        done = subprocess.run([*words, "--silent", "--show-error"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+        done = subprocess.run(
+            [*words, "--silent", "--show-error"], cwd=ROOT, capture_output=True, text=True, timeout=60
+        )
         assert done.returncode == 0, done.stderr
         results.append(json.loads(done.stdout))
     return results
@@ -106,9 +107,13 @@ def test_the_readme_walkthrough_as_printed(sdk, live_server, customer, publisher
     try:
         run_python(placeholders(block_containing(README, "client = Client(", "python"), values), namespace)
         client = namespace["client"]
-        assert [p.sid for p in client.incoming_phone_numbers.list()] and namespace["installed"].unique_name == "my_anagrams"
+        assert [p.sid for p in client.incoming_phone_numbers.list()] and namespace[
+            "installed"
+        ].unique_name == "my_anagrams"
 
-        printed = run_python(placeholders(block_containing(README, "client.lookups.v1.phone_numbers", "python"), values), namespace)
+        printed = run_python(
+            placeholders(block_containing(README, "client.lookups.v1.phone_numbers", "python"), values), namespace
+        )
         assert "+18778TWILIO" in printed
 
         [message] = run_curl(block_containing(README, "/sandbox/v1/Messages", "sh"), values)
@@ -119,7 +124,9 @@ def test_the_readme_walkthrough_as_printed(sdk, live_server, customer, publisher
         assert recording["sid"].startswith("RE") and recording["duration"] == "5"  # 4.2 s, counted up as Twilio does
         wait_until_settled(recording["sid"])
         values["RE…"] = recording["sid"]
-        printed = run_python(placeholders(block_containing(README, "add_on_results.list()", "python"), values), namespace)
+        printed = run_python(
+            placeholders(block_containing(README, "add_on_results.list()", "python"), values), namespace
+        )
         assert printed.startswith("completed [") and "demo_voice_insights" in printed, printed
     finally:
         if "client" in namespace:
@@ -191,7 +198,10 @@ def test_the_command_line_as_printed(fresh_var, tmp_path):
 
     # docs/manifest.md's import of its complete example again: a new version, the state kept.
     [doc_import] = shell_commands(
-        placeholders(block_containing(MANIFEST_DOC, "import_listing manifest.json", "sh"), {"AC...": account["sid"], "manifest.json": str(manifest)})
+        placeholders(
+            block_containing(MANIFEST_DOC, "import_listing manifest.json", "sh"),
+            {"AC...": account["sid"], "manifest.json": str(manifest)},
+        )
     )
     printed = run_command(doc_import, env)
     assert "Imported acme_caller_name" in printed and "version 2" in printed and "state active" in printed
@@ -203,9 +213,14 @@ def test_a_fresh_import_is_a_draft_as_the_docs_say(fresh_var, tmp_path):
     manifest["unique_name"] = "acme_draft"
     path = tmp_path / "manifest.json"
     path.write_text(json.dumps(manifest))
-    account = json.loads(run_command([".venv/bin/python", "manage.py", "create_account", "--name", "P", "--publisher", "--json"], env))
+    account = json.loads(
+        run_command([".venv/bin/python", "manage.py", "create_account", "--name", "P", "--publisher", "--json"], env)
+    )
     [doc_import] = shell_commands(
-        placeholders(block_containing(MANIFEST_DOC, "import_listing manifest.json", "sh"), {"AC...": account["sid"], "manifest.json": str(path)})
+        placeholders(
+            block_containing(MANIFEST_DOC, "import_listing manifest.json", "sh"),
+            {"AC...": account["sid"], "manifest.json": str(path)},
+        )
     )
     assert "state draft" in run_command(doc_import, env)
 

@@ -34,7 +34,10 @@ def pictured_apps(markdown, needle):
 def test_the_contracts_hold():
     done = subprocess.run(
         [sys.executable, "-c", LINT_IMPORTS, "--no-cache", "--no-logo"],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "0 broken" in done.stdout
@@ -52,7 +55,9 @@ def test_the_example_publishers_stand_apart_both_ways():
     assert {"source": ["publishers"], "forbidden": sorted(layers())} in [
         {"source": c["source_modules"], "forbidden": sorted(c["forbidden_modules"])} for c in forbidden
     ]
-    assert any(set(c["source_modules"]) == set(layers()) and c["forbidden_modules"] == ["publishers"] for c in forbidden)
+    assert any(
+        set(c["source_modules"]) == set(layers()) and c["forbidden_modules"] == ["publishers"] for c in forbidden
+    )
 
 
 def test_the_pictures_draw_the_layers_in_their_order():

@@ -23,7 +23,9 @@ def makefile_run_command():
 
 
 def manage(env, *args):
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+    )
 
 
 def wait_for(output_file, text, timeout):
@@ -47,10 +49,22 @@ def test_ctrl_c_lets_the_task_in_flight_finish(tmp_path):
     command[command.index("Procfile")] = str(procfile)
     output = tmp_path / "honcho.log"
     with output.open("w") as sink:
-        honcho = subprocess.Popen(command + ["-d", str(ROOT)], cwd=ROOT, env=env, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True)
+        honcho = subprocess.Popen(
+            command + ["-d", str(ROOT)],
+            cwd=ROOT,
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         wait_for(output, "running.", 60)
-        manage(env, "shell", "-c", f"from django_q.tasks import async_task; async_task('time.sleep', {TASK_S}, task_name='in-flight')")
+        manage(
+            env,
+            "shell",
+            "-c",
+            f"from django_q.tasks import async_task; async_task('time.sleep', {TASK_S}, task_name='in-flight')",
+        )
         wait_for(output, "processing", 30)
         honcho.send_signal(signal.SIGINT)  # what Ctrl-C sends
         assert honcho.wait(timeout=90) == 130, output.read_text()  # honcho's exit code after SIGINT
@@ -59,5 +73,7 @@ def test_ctrl_c_lets_the_task_in_flight_finish(tmp_path):
             os.killpg(honcho.pid, signal.SIGKILL)
     log = output.read_text()
     assert "SIGKILL" not in log and "has stopped" in log, log
-    done = manage(env, "shell", "-c", "from django_q.models import Task; print([(t.name, t.success) for t in Task.objects.all()])")
+    done = manage(
+        env, "shell", "-c", "from django_q.models import Task; print([(t.name, t.success) for t in Task.objects.all()])"
+    )
     assert "('in-flight', True)" in done.stdout

@@ -64,7 +64,15 @@ IMPLEMENTED = {
 
 
 def test_every_implemented_operation_conforms_on_success_and_error(
-    api, api_for, customer, publisher, listing, monkeypatch, make_listing, httpserver, client,
+    api,
+    api_for,
+    customer,
+    publisher,
+    listing,
+    monkeypatch,
+    make_listing,
+    httpserver,
+    client,
     django_capture_on_commit_callbacks,
 ):
     seen = set()
@@ -151,7 +159,9 @@ def test_every_implemented_operation_conforms_on_success_and_error(
     xr = AddOnResult.objects.get().sid
     credentials = base64.b64encode(f"{publisher.sid}:{publisher.auth_token}".encode()).decode()
     path = services.callback_url(xr).split("8000", 1)[1]
-    client.post(path, b'{"transcript": "x"}', content_type="application/json", HTTP_AUTHORIZATION=f"Basic {credentials}")
+    client.post(
+        path, b'{"transcript": "x"}', content_type="application/json", HTTP_AUTHORIZATION=f"Basic {credentials}"
+    )
     xh = Payload.objects.get().sid
     recordings = f"/2010-04-01/Accounts/{customer.sid}/Recordings"
     results = f"{recordings}/{re}/AddOnResults"
@@ -176,7 +186,9 @@ def test_every_implemented_operation_conforms_on_success_and_error(
     api.delete(f"{recordings}/{re}.json")
     api.delete(f"{recordings}/{re}.json")
 
-    manual = make_listing(unique_name="reports", pricing={"model": "manual"}, billable_items=[{"name": "page", "price": "0.1"}])
+    manual = make_listing(
+        unique_name="reports", pricing={"model": "manual"}, billable_items=[{"name": "page", "price": "0.1"}]
+    )
     installed = api.post(
         "/v1/InstalledAddOns",
         {"AvailableAddOnSid": manual.sid, "AcceptTermsOfService": "true", "Configuration": '{"language": "en"}'},
@@ -212,14 +224,27 @@ class TestTheCheckerItself:
     checker = Conformance()
 
     def test_rejects_a_missing_field(self):
-        body = {"sid": "XB" + "0" * 32, "friendly_name": "x", "description": "", "pricing_type": "per_use",
-                "configuration_schema": {}, "url": "http://h/v1/AvailableAddOns/x"}
+        body = {
+            "sid": "XB" + "0" * 32,
+            "friendly_name": "x",
+            "description": "",
+            "pricing_type": "per_use",
+            "configuration_schema": {},
+            "url": "http://h/v1/AvailableAddOns/x",
+        }
         with pytest.raises(AssertionError, match="links"):
             self.checker.check("GET", "/v1/AvailableAddOns/XB" + "0" * 32, 200, body)
 
     def test_rejects_a_malformed_sid(self):
-        body = {"sid": "XE123", "friendly_name": "x", "description": "", "pricing_type": "per_use",
-                "configuration_schema": {}, "url": "http://h/", "links": {}}
+        body = {
+            "sid": "XE123",
+            "friendly_name": "x",
+            "description": "",
+            "pricing_type": "per_use",
+            "configuration_schema": {},
+            "url": "http://h/",
+            "links": {},
+        }
         with pytest.raises(AssertionError, match="sid"):
             self.checker.check("GET", "/v1/AvailableAddOns/XB" + "0" * 32, 200, body)
 
@@ -230,10 +255,17 @@ class TestTheCheckerItself:
                 "/2010-04-01/Accounts/AC0/IncomingPhoneNumbers/PN0/AssignedAddOns/XE0.json",
                 200,
                 {
-                    "sid": "XE" + "0" * 32, "account_sid": "AC" + "0" * 32, "resource_sid": "PN" + "0" * 32,
-                    "friendly_name": "x", "description": "", "configuration": {}, "unique_name": "x",
-                    "date_created": "2026-01-01T00:00:00Z", "date_updated": "Thu, 01 Jan 2026 00:00:00 +0000",
-                    "uri": "/x.json", "subresource_uris": {},
+                    "sid": "XE" + "0" * 32,
+                    "account_sid": "AC" + "0" * 32,
+                    "resource_sid": "PN" + "0" * 32,
+                    "friendly_name": "x",
+                    "description": "",
+                    "configuration": {},
+                    "unique_name": "x",
+                    "date_created": "2026-01-01T00:00:00Z",
+                    "date_updated": "Thu, 01 Jan 2026 00:00:00 +0000",
+                    "uri": "/x.json",
+                    "subresource_uris": {},
                 },
             )
 

@@ -148,11 +148,23 @@ def test_form_parameters_are_the_ones_the_views_read(served):
     assert set(install["required"]) == {"AvailableAddOnSid", "AcceptTermsOfService"}
     numbers = body("/2010-04-01/Accounts/{account_sid}/IncomingPhoneNumbers.json")
     assert set(numbers["properties"]) == {
-        "PhoneNumber", "AreaCode", "FriendlyName", "SmsUrl", "SmsMethod", "VoiceUrl", "VoiceMethod",
+        "PhoneNumber",
+        "AreaCode",
+        "FriendlyName",
+        "SmsUrl",
+        "SmsMethod",
+        "VoiceUrl",
+        "VoiceMethod",
     }
     assert set(body("/sandbox/v1/Messages")["required"]) == {"From", "To", "Body"}
     assert set(body("/sandbox/v1/Listings/{listing_sid}/TestInvocations")["properties"]) == {
-        "VersionSid", "IntegrationPoint", "PrimaryAddress", "SecondaryAddress", "Body", "Configuration", "RuntimeData",
+        "VersionSid",
+        "IntegrationPoint",
+        "PrimaryAddress",
+        "SecondaryAddress",
+        "Body",
+        "Configuration",
+        "RuntimeData",
     }
     usage = served["paths"]["/v1/InstalledAddOns/{installation_sid}/Usage"]["post"]
     assert list(usage["requestBody"]["content"]) == ["application/json"]
@@ -195,4 +207,4 @@ def test_the_docs_page_loads_and_uses_only_local_assets(client):
         assert url.startswith("/static/drf_spectacular_sidecar/"), url
         asset = client.get(url)
         assert asset.status_code == 200, url
-        assert (b"".join(asset.streaming_content) if asset.streaming else asset.content), url
+        assert b"".join(asset.streaming_content) if asset.streaming else asset.content, url

@@ -21,16 +21,16 @@ from accounts.models import IncomingPhoneNumber
 from addons.models import Invocation, Notification
 from addons.services import import_listing
 from addons.tests.factories import install as add_on
+from addons.tests.factories import make_manifest
 from marketplace import inflight
 from marketplace.errors import InvalidManifest
 from marketplace.outbound import forbidden
 from recordings import services as recording_services
 from recordings.models import AddOnResult
-from addons.tests.factories import make_manifest
-from tests.fixtures.cluster import wait_for
 from tests.dripping import DrippingServer
-from tests.recording_helpers import recording_manifest, wav_bytes
+from tests.fixtures.cluster import wait_for
 from tests.fixtures.core import console_client
+from tests.recording_helpers import recording_manifest, wav_bytes
 
 TO = "+14155552671"
 FROM = "+18005550100"
@@ -101,8 +101,14 @@ def test_public_addresses_and_ipv4_forms_of_them_are_allowed(address):
 
 @pytest.mark.parametrize("url", ["http://100.100.100.200/hook", "http://[2002:a00:1::1]/hook", "http://[fec0::1]/hook"])
 def test_the_api_refuses_the_gaps_of_finding_9(api, customer, enforced, url):
-    reply = api.post(f"/2010-04-01/Accounts/{customer.sid}/IncomingPhoneNumbers.json", {"PhoneNumber": TO, "SmsUrl": url})
-    assert reply.status_code == 400 and "SmsUrl" in reply.json()["message"] and "private or internal" in reply.json()["message"]
+    reply = api.post(
+        f"/2010-04-01/Accounts/{customer.sid}/IncomingPhoneNumbers.json", {"PhoneNumber": TO, "SmsUrl": url}
+    )
+    assert (
+        reply.status_code == 400
+        and "SmsUrl" in reply.json()["message"]
+        and "private or internal" in reply.json()["message"]
+    )
     assert not IncomingPhoneNumber.objects.exists()
 
 
@@ -118,12 +124,14 @@ def test_a_name_with_one_internal_address_among_public_ones_is_refused(api, cust
 def test_the_console_number_form_applies_the_same_check(customer, enforced, db):
     console = console_client(customer, "numbers")
     page = console.post(
-        "/console/numbers/", {"phone_number": TO, "friendly_name": "", "sms_url": "http://169.254.169.254/latest/", "voice_url": ""}
+        "/console/numbers/",
+        {"phone_number": TO, "friendly_name": "", "sms_url": "http://169.254.169.254/latest/", "voice_url": ""},
     )
     assert page.status_code == 200 and "private or internal" in page.content.decode()
     assert not IncomingPhoneNumber.objects.exists()
     page = console.post(
-        "/console/numbers/", {"phone_number": TO, "friendly_name": "", "sms_url": "", "voice_url": "http://[::ffff:10.1.1.1]/"}
+        "/console/numbers/",
+        {"phone_number": TO, "friendly_name": "", "sms_url": "", "voice_url": "http://[::ffff:10.1.1.1]/"},
     )
     assert "private or internal" in page.content.decode() and not IncomingPhoneNumber.objects.exists()
 
@@ -131,7 +139,8 @@ def test_the_console_number_form_applies_the_same_check(customer, enforced, db):
 def test_updating_a_number_applies_the_check_too(api, customer, enforced):
     number = add_number(api, customer, SmsUrl="http://93.184.216.34/hook")
     reply = api.post(
-        f"/2010-04-01/Accounts/{customer.sid}/IncomingPhoneNumbers/{number['sid']}.json", {"SmsUrl": "http://100.64.1.1/"}
+        f"/2010-04-01/Accounts/{customer.sid}/IncomingPhoneNumbers/{number['sid']}.json",
+        {"SmsUrl": "http://100.64.1.1/"},
     )
     assert reply.status_code == 400 and "SmsUrl" in reply.json()["message"]
     assert IncomingPhoneNumber.objects.get().sms_url == "http://93.184.216.34/hook"
@@ -179,7 +188,9 @@ def test_open_and_closed_internal_ports_look_the_same(api, installed_at, httpser
     assert httpserver.log == []
 
 
-def test_the_address_is_checked_before_connecting_so_rebinding_does_not_help(api, installed_at, httpserver, settings, resolver):
+def test_the_address_is_checked_before_connecting_so_rebinding_does_not_help(
+    api, installed_at, httpserver, settings, resolver
+):
     httpserver.expect_request("/x").respond_with_json({"ok": True})
     answers = iter([["93.184.216.34"]])  # the check when the URL is saved sees a public address ...
     resolver["rebinding.example"] = lambda: next(answers, ["127.0.0.1"])  # ... then it points inside
@@ -191,7 +202,9 @@ def test_the_address_is_checked_before_connecting_so_rebinding_does_not_help(api
     assert not Invocation.objects.get(sid=result["request_sid"]).billable
 
 
-def test_the_socket_goes_to_the_checked_address_and_the_host_header_keeps_the_name(api, installed_at, httpserver, resolver):
+def test_the_socket_goes_to_the_checked_address_and_the_host_header_keeps_the_name(
+    api, installed_at, httpserver, resolver
+):
     hosts = []
     httpserver.expect_request("/x").respond_with_handler(lambda r: hosts.append(r.headers["Host"]) or _json({"ok": 1}))
     resolver["publisher.example"] = ["127.0.0.1"]
@@ -240,9 +253,10 @@ def test_past_its_cap_an_account_is_answered_429_before_anything_runs(
     add_number(api, customer, SmsUrl=httpserver.url_for("/hook"))
     add_number(other_api, other_customer, OTHER_TO, SmsUrl=httpserver.url_for("/hook"))
     settings.WEBHOOK_MAX_IN_FLIGHT = 2
-    with inflight.slot("sandbox", customer.sid, limit=2, lease_s=60) as one, inflight.slot(
-        "sandbox", customer.sid, limit=2, lease_s=60
-    ) as two:
+    with (
+        inflight.slot("sandbox", customer.sid, limit=2, lease_s=60) as one,
+        inflight.slot("sandbox", customer.sid, limit=2, lease_s=60) as two,
+    ):
         assert one and two  # as if two deliveries were hanging on the customer's server
         reply = api.post("/sandbox/v1/Messages", {"From": FROM, "To": TO, "Body": "x"})
         assert reply.status_code == 429 and reply.json()["code"] == 20429 and int(reply.headers["Retry-After"]) >= 1
@@ -385,7 +399,7 @@ def test_a_url_needing_percent_encoding_is_signed_as_the_receiver_sees_it(api, c
     Receiver.seen = []
     try:
         # No spaces (the URL validator refuses them at save), but what else needs encoding.
-        url = f"http://127.0.0.1:{server.server_port}/hooks/ünïcode/{{x}}|y\"?tag=a|b&x=é^"
+        url = f'http://127.0.0.1:{server.server_port}/hooks/ünïcode/{{x}}|y"?tag=a|b&x=é^'
         add_number(api, customer, SmsUrl=url, SmsMethod=method)
         reply = api.post("/sandbox/v1/Messages", {"From": FROM, "To": TO, "Body": "héllo wörld"})
         assert reply.json()["webhook"]["status_code"] == 200
@@ -417,7 +431,16 @@ class CallingBackPublisher:
 
 
 def test_a_dripping_callback_url_does_not_make_another_customers_recording_miss_its_deadline(
-    live_server, qcluster, customer, other_customer, publisher, make_listing, httpserver, dripping, settings, monkeypatch
+    live_server,
+    qcluster,
+    customer,
+    other_customer,
+    publisher,
+    make_listing,
+    httpserver,
+    dripping,
+    settings,
+    monkeypatch,
 ):
     # One worker for everyone. Before the fix, each notification to the dripping URL held it
     # until the task timeout (8 s here), so five of them pushed the bystander past its deadline.
@@ -459,7 +482,8 @@ def test_a_dripping_callback_url_does_not_make_another_customers_recording_miss_
     bystander = upload_as(other_customer)
     qcluster()
     result = wait_for(
-        lambda: AddOnResult.objects.filter(recording__sid=bystander, customer_notification="delivered").first(), timeout=40
+        lambda: AddOnResult.objects.filter(recording__sid=bystander, customer_notification="delivered").first(),
+        timeout=40,
     )
     assert (result.status, told) == ("completed", ["completed"]), (result.error_code, result.error_message)
     attacked = AddOnResult.objects.filter(account=customer)

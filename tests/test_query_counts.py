@@ -1,7 +1,6 @@
 """Query discipline: every list endpoint costs the same number of queries whatever the page
 size (as NetBox asserts), so a page of 50 is not 50 times a page of 1."""
 
-
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -36,8 +35,14 @@ def world(customer, publisher, make_listing):
     for i in range(ROWS):
         notify(account=customer, code=61010, message=f"note {i}")
         billing.charge(
-            key=f"k{i}", kind="per_use", account=customer, listing=listings[i], installation=installs[i],
-            quantity=1, price=billing.unit_price({"price": "0.01"}), reference=f"k{i}",
+            key=f"k{i}",
+            kind="per_use",
+            account=customer,
+            listing=listings[i],
+            installation=installs[i],
+            quantity=1,
+            price=billing.unit_price({"price": "0.01"}),
+            reference=f"k{i}",
         )
     recording = RecordingFactory(account=customer)
     results = [AddOnResultFactory(recording=recording, installation=installation) for installation in installs]
@@ -75,7 +80,9 @@ def test_list_endpoints_cost_the_same_for_one_row_or_many(api, customer, world):
 
 def test_recordings_list_costs_the_same_for_one_row_or_many(api, customer, world):
     for n in range(ROWS):
-        Recording.objects.create(account=customer, audio=f"{n}.wav", duration_ms=1000, channels=1, sample_rate=8000, size=1)
+        Recording.objects.create(
+            account=customer, audio=f"{n}.wav", duration_ms=1000, channels=1, sample_rate=8000, size=1
+        )
     path = f"/2010-04-01/Accounts/{customer.sid}/Recordings.json"
     assert queries(api, path, 1) == queries(api, path, 50)
 
@@ -90,8 +97,6 @@ def test_publisher_listings_cost_the_same_for_one_listing_or_many(api_for, publi
     with CaptureQueriesContext(connection) as many:
         assert len(client.get("/v1/Listings").json()["listings"]) == ROWS + 1
     assert len(one) == len(many)
-
-
 
 
 # A lookup of priced add-ons, pinned (database statements; the circuit breaker's cache read

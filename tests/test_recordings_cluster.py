@@ -115,7 +115,11 @@ def test_a_worker_killed_mid_task_leaves_exactly_one_terminal_state(
     qcluster()
     # The periodic sweep's work, done now rather than at the next minute: the ORM broker
     # would redeliver by itself, Redis would not; either way the lease prevents a double send.
-    wait_for(lambda: services.redeliver_stalled_results() or AddOnResult.objects.get(pk=result.pk).status != "queued", timeout=30, interval=0.5)
+    wait_for(
+        lambda: services.redeliver_stalled_results() or AddOnResult.objects.get(pk=result.pk).status != "queued",
+        timeout=30,
+        interval=0.5,
+    )
     result = wait_for(lambda: AddOnResult.objects.filter(pk=result.pk, status__in=["completed", "failed"]).first())
 
     assert result.status == "completed" and result.billable_minutes == 1
@@ -157,20 +161,24 @@ def test_two_concurrent_callbacks_one_wins(live_server, customer, publisher, htt
     assert result.status == "completed" and Payload.objects.filter(add_on_result=result).count() == 1
 
 
-def test_the_bundled_voice_insights_publisher_analyses_a_recording(
-    live_server, customer, qcluster, bundled_listing
-):
+def test_the_bundled_voice_insights_publisher_analyses_a_recording(live_server, customer, qcluster, bundled_listing):
     listing = bundled_listing("voice_insights")
     reply = requests.post(
         f"{live_server.url}/v1/InstalledAddOns",
-        data={"AvailableAddOnSid": listing.sid, "AcceptTermsOfService": "true", "Configuration": '{"detail": "summary"}'},
+        data={
+            "AvailableAddOnSid": listing.sid,
+            "AcceptTermsOfService": "true",
+            "Configuration": '{"detail": "summary"}',
+        },
         auth=(customer.sid, customer.auth_token),
         timeout=10,
     )
     assert reply.status_code == 201, reply.text
     qcluster()
     recording = upload(live_server, customer, seconds=1.5)
-    result = wait_for(lambda: AddOnResult.objects.filter(recording__sid=recording["sid"], status__in=["completed", "failed"]).first())
+    result = wait_for(
+        lambda: AddOnResult.objects.filter(recording__sid=recording["sid"], status__in=["completed", "failed"]).first()
+    )
     assert result.status == "completed", result.error_message
     analysis = json.loads(Payload.objects.get(add_on_result=result).data.open("rb").read())
     assert analysis["media_sid"] == recording["sid"] and analysis["duration_ms"] == 1500

@@ -31,7 +31,6 @@ def reachable(address):
         return probe.connect_ex(address) == 0
 
 
-
 pytestmark = pytest.mark.skipif(
     not (reachable(PG) and reachable(("127.0.0.1", 6379))),
     reason="needs PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379 (as in CI): start them to run it",
@@ -74,7 +73,12 @@ class Topology:
 
     def start(self, *command):
         process = subprocess.Popen(
-            command, cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+            command,
+            cwd=ROOT,
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
         )
         self.processes.append(process)
         return process
@@ -133,16 +137,34 @@ def test_two_web_processes_and_two_workers_on_postgres_and_redis(topology, tmp_p
     for name in ("anagram", "voice_insights"):
         path = tmp_path / f"{name}.json"
         path.write_text(manifest_for(name, publishers_url))
-        printed = topology.manage("import_listing", str(path), "--publisher", publisher["sid"], "--state", "active", "--json")
+        printed = topology.manage(
+            "import_listing", str(path), "--publisher", publisher["sid"], "--state", "active", "--json"
+        )
         listings[name] = json.loads(printed)["sid"]
 
     topology.start(
-        sys.executable, "-m", "publishers", "--port", str(topology.publisher_port), "--auth-token", publisher["auth_token"]
+        sys.executable,
+        "-m",
+        "publishers",
+        "--port",
+        str(topology.publisher_port),
+        "--auth-token",
+        publisher["auth_token"],
     )
     for port in topology.web_ports:
         topology.start(
-            sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}",
-            "--workers", "1", "--threads", "4", "marketplace.wsgi",
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-c",
+            "gunicorn.conf.py",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "1",
+            "--threads",
+            "4",
+            "marketplace.wsgi",
         )
     for _ in range(2):
         topology.start(sys.executable, "manage.py", "qcluster")
@@ -167,7 +189,9 @@ def test_two_web_processes_and_two_workers_on_postgres_and_redis(topology, tmp_p
         assert reply.status_code == 201, reply.text
 
     # A lookup through the second web process, with what the first one installed.
-    looked_up = requests.get(f"{web[1]}/v1/PhoneNumbers/+18778894546", params={"AddOns": "anagram"}, auth=auth, timeout=10)
+    looked_up = requests.get(
+        f"{web[1]}/v1/PhoneNumbers/+18778894546", params={"AddOns": "anagram"}, auth=auth, timeout=10
+    )
     result = looked_up.json()["add_ons"]["results"]["anagram"]
     assert result["status"] == "successful" and "+18778TWILIO" in result["result"]["anagrams"]
 

@@ -20,18 +20,18 @@ import base64
 import io
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
 from functools import cached_property
-from typing import Callable
-from urllib.parse import unquote
 
 import pytest
 import schemathesis
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
-from hypothesis import HealthCheck, Phase, given, settings as hypothesis_settings, strategies as st
+from hypothesis import HealthCheck, Phase, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import FailureGroup
 from schemathesis.specs.openapi.checks import (
@@ -41,12 +41,12 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from accounts.api.auth import ApiPrincipal
+from accounts.services import create_phone_number
 from addons.models import Extension
 from addons.services import installations
 from addons.services.assignments import assign_add_on
 from addons.services.notifications import notify
-from accounts.services import create_phone_number
-from accounts.api.auth import ApiPrincipal
 from marketplace.wsgi import application
 from recordings import services as recordings
 from recordings.downloads import payload_download_url
@@ -405,7 +405,9 @@ def test_operation_conforms(label, world, in_process):
 def test_a_garbled_callback_token_is_404(client, publisher):
     credentials = base64.b64encode(f"{publisher.sid}:{publisher.auth_token}".encode()).decode()
     reply = client.post(
-        "/callbacks/v1/AddOnResults/XR" + "0" * 32 + "/%C3%A9", b"{}", content_type="application/json",
+        "/callbacks/v1/AddOnResults/XR" + "0" * 32 + "/%C3%A9",
+        b"{}",
+        content_type="application/json",
         HTTP_AUTHORIZATION=f"Basic {credentials}",
     )
     assert reply.status_code == 404
@@ -417,5 +419,5 @@ def test_the_last_possible_end_date_is_a_400(api, customer):
 
 
 def test_a_json_array_body_is_a_400(api):
-    reply = api.client.post("/sandbox/v1/Messages", "[\"From\"]", content_type="application/json", **api.headers)
+    reply = api.client.post("/sandbox/v1/Messages", '["From"]', content_type="application/json", **api.headers)
     assert reply.status_code == 400

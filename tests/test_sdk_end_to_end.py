@@ -90,9 +90,7 @@ def test_sdk_sees_twilio_errors(sdk, customer, listing):
 
     client = sdk(customer.sid, customer.auth_token)
     with pytest.raises(TwilioRestException) as refused:
-        client.marketplace.v1.installed_add_ons.create(
-            available_add_on_sid=listing.sid, accept_terms_of_service=False
-        )
+        client.marketplace.v1.installed_add_ons.create(available_add_on_sid=listing.sid, accept_terms_of_service=False)
     assert refused.value.status == 400 and "AcceptTermsOfService" in refused.value.msg
     with pytest.raises(TwilioRestException) as invalid:
         client.marketplace.v1.installed_add_ons.create(

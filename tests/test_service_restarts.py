@@ -145,8 +145,19 @@ class Stack:
 
     def start_web(self):
         self._start(
-            "web", sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{self.web_port}",
-            "--workers", "1", "--threads", "4", "marketplace.wsgi",
+            "web",
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-c",
+            "gunicorn.conf.py",
+            "--bind",
+            f"127.0.0.1:{self.web_port}",
+            "--workers",
+            "1",
+            "--threads",
+            "4",
+            "marketplace.wsgi",
         )
         wait_for(lambda: _answers(f"{self.base}/healthz"), "the web process never answered")
 
@@ -165,7 +176,10 @@ class Stack:
 
     def upload(self):
         return requests.post(
-            f"{self.base}/sandbox/v1/Recordings", files={"Audio": ("call.wav", wav_bytes(1.5))}, auth=self.auth, timeout=30
+            f"{self.base}/sandbox/v1/Recordings",
+            files={"Audio": ("call.wav", wav_bytes(1.5))},
+            auth=self.auth,
+            timeout=30,
         )
 
     def sweep(self):

@@ -12,7 +12,10 @@ TEMPLATES = sorted((Path(__file__).resolve().parent.parent / "templates").rglob(
 INLINE = [
     (re.compile(r"\sstyle\s*=", re.I), "a style attribute"),
     (re.compile(r"\son[a-z]+\s*=", re.I), "an inline event handler"),
-    (re.compile(r"<(style|script)(?![^>]*\bnonce=)(?![^>]*\bsrc=)[^>]*>", re.I), "an inline <style> or <script> without the nonce"),
+    (
+        re.compile(r"<(style|script)(?![^>]*\bnonce=)(?![^>]*\bsrc=)[^>]*>", re.I),
+        "an inline <style> or <script> without the nonce",
+    ),
 ]
 
 

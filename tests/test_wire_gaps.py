@@ -1,10 +1,9 @@
 """The last wire gaps of issue 14, through the official `twilio` SDK against a live server and
 through the test client (which checks every response against the official descriptions)."""
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 import pytest
-from twilio.base.exceptions import TwilioRestException
 from twilio.rest.marketplace.v1.referral_conversion import ReferralConversionList
 
 from accounts import services as account_services
@@ -144,7 +143,9 @@ def test_bad_recording_filters_are_400_naming_the_parameter(api, customer, name,
 def numbers(customer):
     made = {}
     for number, name in (("+14155552671", "office"), ("+14155550123", "sales"), ("+442071838750", "office")):
-        made[number] = account_services.create_phone_number(account=customer, phone_number=number, friendly_name=name).sid
+        made[number] = account_services.create_phone_number(
+            account=customer, phone_number=number, friendly_name=name
+        ).sid
     return made
 
 
@@ -209,7 +210,11 @@ def test_carrier_through_the_sdk(client, number, name, kind):
     client.lookups.v1  # noqa: B018 (the domain is pointed at the live server by the fixture)
     found = client.lookups.v1.phone_numbers(number).fetch(type=["carrier"])
     assert found.carrier == {
-        "mobile_country_code": None, "mobile_network_code": None, "name": name, "type": kind, "error_code": None,
+        "mobile_country_code": None,
+        "mobile_network_code": None,
+        "name": name,
+        "type": kind,
+        "error_code": None,
     }
     assert found.caller_name is None
 
@@ -224,9 +229,23 @@ def test_caller_name_stays_null_and_carrier_only_when_asked(api):
 
 
 def test_the_lookup_with_carrier_conforms():
-    CONFORMANCE.check("GET", "/v1/PhoneNumbers/+447400123456", 200, {
-        "caller_name": None, "country_code": "GB", "phone_number": "+447400123456", "national_format": "07400 123456",
-        "carrier": {"mobile_country_code": None, "mobile_network_code": None, "name": "Three", "type": "mobile",
-                    "error_code": None},
-        "add_ons": None, "url": "http://127.0.0.1:8000/v1/PhoneNumbers/+447400123456",
-    })
+    CONFORMANCE.check(
+        "GET",
+        "/v1/PhoneNumbers/+447400123456",
+        200,
+        {
+            "caller_name": None,
+            "country_code": "GB",
+            "phone_number": "+447400123456",
+            "national_format": "07400 123456",
+            "carrier": {
+                "mobile_country_code": None,
+                "mobile_network_code": None,
+                "name": "Three",
+                "type": "mobile",
+                "error_code": None,
+            },
+            "add_ons": None,
+            "url": "http://127.0.0.1:8000/v1/PhoneNumbers/+447400123456",
+        },
+    )

@@ -59,7 +59,9 @@ class TwilioTestClient:
 
     def post_json(self, path, payload, **extra):
         body = json.dumps(payload)
-        return self._done("POST", path, self.client.post(path, body, content_type="application/json", **self.headers, **extra))
+        return self._done(
+            "POST", path, self.client.post(path, body, content_type="application/json", **self.headers, **extra)
+        )
 
     def upload(self, path, data, **extra):
         """A multipart/form-data POST; file values are (name, bytes) tuples."""

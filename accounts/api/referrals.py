@@ -24,16 +24,21 @@ class ReferralConversion(PublisherAPIView):
     parser_classes = [JSONParser]
 
     @operation(
-        "CreateReferralConversion", "Report that an account you referred converted.", PUBLISHERS,
+        "CreateReferralConversion",
+        "Report that an account you referred converted.",
+        PUBLISHERS,
         {200: resource("Recorded (or already recorded for you): the converted account.", REFERRAL)},
         body={
             JSON: {
                 "type": "object",
                 "required": ["referral_account_sid"],
-                "properties": {"referral_account_sid": {**sid_schema("AC"), "description": "The account you referred."}},
+                "properties": {
+                    "referral_account_sid": {**sid_schema("AC"), "description": "The account you referred."}
+                },
             }
         },
-        body_required=True, errors=(400, 404, 409, 415),
+        body_required=True,
+        errors=(400, 404, 409, 415),
         description="JSON, as the official SDKs send it. 403 (20403) when the caller is not a publisher; 404 for an "
         "unknown account; 409 when the account already converted for another referrer; 400 for your own account or "
         "one that is not active.",

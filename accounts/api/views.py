@@ -43,15 +43,24 @@ def phone_number_fields(data):
 
 class IncomingPhoneNumberList(Account2010APIView):
     @operation(
-        "ListIncomingPhoneNumber", "Your numbers.", API_2010,
+        "ListIncomingPhoneNumber",
+        "Your numbers.",
+        API_2010,
         {200: ("A page of numbers.", v2010_page("incoming_phone_numbers", ref(NUMBER)))},
         parameters=(
             ACCOUNT_SID,
-            query("PhoneNumber", {"type": "string", "maxLength": 40}, "Numbers containing this fragment: digits, "
-                  "`*` for any one digit, a leading `+` anchors it at the start."),
+            query(
+                "PhoneNumber",
+                {"type": "string", "maxLength": 40},
+                "Numbers containing this fragment: digits, "
+                "`*` for any one digit, a leading `+` anchors it at the start.",
+            ),
             query("FriendlyName", {"type": "string"}, "Only numbers with this friendly name (exact)."),
-            query("Origin", {"type": "string", "enum": ["twilio", "hosted"]}, "Every number here is `hosted` "
-                  "(registered by you); `twilio` lists none."),
+            query(
+                "Origin",
+                {"type": "string", "enum": ["twilio", "hosted"]},
+                "Every number here is `hosted` (registered by you); `twilio` lists none.",
+            ),
             query("Beta", {"type": "boolean"}, "Accepted; no number here is new to the platform, so both list all."),
             *PAGING,
         ),
@@ -77,7 +86,9 @@ class IncomingPhoneNumberList(Account2010APIView):
         )
 
     @operation(
-        "CreateIncomingPhoneNumber", "Register a number you own, so its traffic can run add-ons.", API_2010,
+        "CreateIncomingPhoneNumber",
+        "Register a number you own, so its traffic can run add-ons.",
+        API_2010,
         {201: resource("Registered.", NUMBER)},
         parameters=(ACCOUNT_SID,),
         body=form(
@@ -88,7 +99,8 @@ class IncomingPhoneNumberList(Account2010APIView):
             },
             required=("PhoneNumber",),
         ),
-        body_required=True, errors=(400, 404, 409, 415),
+        body_required=True,
+        errors=(400, 404, 409, 415),
     )
     def post(self, request, account_sid):
         if "PhoneNumber" not in request.data and "AreaCode" in request.data:
@@ -109,25 +121,36 @@ class IncomingPhoneNumberDetail(Account2010APIView):
         return selectors.phone_number(self.account, self.path_sid(sid, "PN"))
 
     @operation(
-        "FetchIncomingPhoneNumber", "One of your numbers.", API_2010, {200: resource("The number.", NUMBER)},
-        parameters=(ACCOUNT_SID, path_sid("sid", "PN", "IncomingPhoneNumber")), errors=(404,),
+        "FetchIncomingPhoneNumber",
+        "One of your numbers.",
+        API_2010,
+        {200: resource("The number.", NUMBER)},
+        parameters=(ACCOUNT_SID, path_sid("sid", "PN", "IncomingPhoneNumber")),
+        errors=(404,),
     )
     def get(self, request, account_sid, sid):
         return Response(serializers.incoming_phone_number(self.number(sid)))
 
     @operation(
-        "UpdateIncomingPhoneNumber", "Change a number's name and webhooks.", API_2010,
+        "UpdateIncomingPhoneNumber",
+        "Change a number's name and webhooks.",
+        API_2010,
         {200: resource("Updated.", NUMBER)},
         parameters=(ACCOUNT_SID, path_sid("sid", "PN", "IncomingPhoneNumber")),
-        body=form(NUMBER_FIELDS), errors=(400, 404, 415),
+        body=form(NUMBER_FIELDS),
+        errors=(400, 404, 415),
     )
     def post(self, request, account_sid, sid):
         number = services.update_phone_number(phone_number=self.number(sid), **phone_number_fields(request.data))
         return Response(serializers.incoming_phone_number(number))
 
     @operation(
-        "DeleteIncomingPhoneNumber", "Remove a number.", API_2010, DELETED,
-        parameters=(ACCOUNT_SID, path_sid("sid", "PN", "IncomingPhoneNumber")), errors=(404,),
+        "DeleteIncomingPhoneNumber",
+        "Remove a number.",
+        API_2010,
+        DELETED,
+        parameters=(ACCOUNT_SID, path_sid("sid", "PN", "IncomingPhoneNumber")),
+        errors=(404,),
     )
     def delete(self, request, account_sid, sid):
         services.delete_phone_number(phone_number=self.number(sid))

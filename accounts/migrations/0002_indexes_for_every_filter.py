@@ -4,14 +4,13 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='incomingphonenumber',
-            index=models.Index(fields=['account', 'friendly_name'], name='pn_account_name'),
+            model_name="incomingphonenumber",
+            index=models.Index(fields=["account", "friendly_name"], name="pn_account_name"),
         ),
     ]

@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0002_indexes_for_every_filter'),
+        ("accounts", "0002_indexes_for_every_filter"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='account',
-            name='secondary_auth_token',
+            model_name="account",
+            name="secondary_auth_token",
             field=models.CharField(blank=True, max_length=64),
         ),
         migrations.AddField(
-            model_name='account',
-            name='secondary_auth_token_expires',
+            model_name="account",
+            name="secondary_auth_token_expires",
             field=models.DateTimeField(blank=True, null=True),
         ),
     ]

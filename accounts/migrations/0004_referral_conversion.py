@@ -5,22 +5,31 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0003_auth_token_rotation'),
+        ("accounts", "0003_auth_token_rotation"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Referral',
+            name="Referral",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('date_created', models.DateTimeField(auto_now_add=True)),
-                ('referred', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='referred_by', to='accounts.account')),
-                ('referrer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='referrals', to='accounts.account')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("date_created", models.DateTimeField(auto_now_add=True)),
+                (
+                    "referred",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="referred_by", to="accounts.account"
+                    ),
+                ),
+                (
+                    "referrer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="referrals", to="accounts.account"
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['referrer', 'id'], name='referral_referrer_id')],
+                "indexes": [models.Index(fields=["referrer", "id"], name="referral_referrer_id")],
             },
         ),
     ]

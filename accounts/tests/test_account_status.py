@@ -17,20 +17,19 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from accounts import services as account_services
 from accounts.models import Account, IncomingPhoneNumber
 from accounts.selectors import ensure_may_act, may_act
-from invocation import trial
 from addons.models import Assignment, InstalledAddOn, InstalledExtension, Invocation, ListingVersion, Notification
 from addons.services import install_add_on
 from addons.tests.factories import install
 from billing import services as billing_services
 from billing.models import BillingEvent
+from invocation import trial
 from marketplace.errors import AccountNotActive
 from recordings import services as recording_services
 from recordings import tasks
 from recordings.models import AddOnResult, Recording
-from tests.fixtures.core import funded_account
+from tests.fixtures.core import console_client
 from tests.fixtures.invoking import endpoint_manifest
 from tests.recording_helpers import recording_manifest, wav_bytes
-from tests.fixtures.core import console_client
 
 INACTIVE = [Account.Status.SUSPENDED, Account.Status.CLOSED]
 NUMBER = "+18778894546"
@@ -118,7 +117,12 @@ def test_only_an_active_account_may_act(customer, status, acts):
 def test_the_write_services_refuse_an_inactive_account_and_write_nothing(customer, listing, status):
     set_status(customer, status)
     with pytest.raises(AccountNotActive, match=status):
-        install_add_on(account=customer, available_add_on_sid=listing.sid, accept_terms_of_service=True, configuration={"language": "en"})
+        install_add_on(
+            account=customer,
+            available_add_on_sid=listing.sid,
+            accept_terms_of_service=True,
+            configuration={"language": "en"},
+        )
     with pytest.raises(AccountNotActive, match=status):
         account_services.create_phone_number(account=customer, phone_number="+14155550100")
     with pytest.raises(AccountNotActive, match=status):
@@ -178,7 +182,14 @@ def _customer_writes(shop):
 
 
 CUSTOMER_WRITES = [
-    "install", "configure", "switch_extension", "assign", "unassign", "uninstall", "add_number", "delete_number",
+    "install",
+    "configure",
+    "switch_extension",
+    "assign",
+    "unassign",
+    "uninstall",
+    "add_number",
+    "delete_number",
     "upload_recording",
 ]
 
@@ -186,8 +197,16 @@ CUSTOMER_WRITES = [
 def snapshot():
     """Everything a console write could change, as plain values."""
     models = (
-        InstalledAddOn, InstalledExtension, Assignment, IncomingPhoneNumber, Recording, AddOnResult, Invocation,
-        ListingVersion, BillingEvent, Notification,
+        InstalledAddOn,
+        InstalledExtension,
+        Assignment,
+        IncomingPhoneNumber,
+        Recording,
+        AddOnResult,
+        Invocation,
+        ListingVersion,
+        BillingEvent,
+        Notification,
     )
     return {model.__name__: list(model.objects.order_by("pk").values()) for model in models}
 
@@ -220,8 +239,15 @@ def test_an_inactive_customer_cannot_write_in_the_console(
     assert snapshot() != before
 
 
-CUSTOMER_PAGES = ["/console/", "/console/catalog/", "/console/installations/", "/console/numbers/",
-                  "/console/recordings/", "/console/usage/", "/console/debugger/"]
+CUSTOMER_PAGES = [
+    "/console/",
+    "/console/catalog/",
+    "/console/installations/",
+    "/console/numbers/",
+    "/console/recordings/",
+    "/console/usage/",
+    "/console/debugger/",
+]
 
 
 @pytest.mark.parametrize("status", INACTIVE)
@@ -275,8 +301,12 @@ def test_an_inactive_publisher_cannot_release_or_test_in_the_console(publisher, 
         reply = console.post(path, data)
         assert reply.status_code == 403 and "Nothing was changed" in reply.content.decode(), path
     assert snapshot() == before and server.requests == []
-    for path in ["/console/publisher/listings/", f"/console/publisher/listings/{listing.sid}/",
-                 f"/console/publisher/listings/{listing.sid}/sla/", "/console/publisher/statements/"]:
+    for path in [
+        "/console/publisher/listings/",
+        f"/console/publisher/listings/{listing.sid}/",
+        f"/console/publisher/listings/{listing.sid}/sla/",
+        "/console/publisher/statements/",
+    ]:
         page = console.get(path).content.decode()
         assert 'id="account-status"' in page and "not called for customers (61017)" in page, path
 
@@ -314,7 +344,11 @@ def two_publishers(api, customer, make_listing, loopback):
     suspect = account_services.create_account(friendly_name="Suspect Data", is_publisher=True)
     bystander = account_services.create_account(friendly_name="Bystander Data", is_publisher=True)
     suspect_server, bystander_server = loopback(), loopback()
-    install(api, make_listing(publisher_account=suspect, **endpoint_manifest(suspect_server.url + "/l", "suspect")), "suspect")
+    install(
+        api,
+        make_listing(publisher_account=suspect, **endpoint_manifest(suspect_server.url + "/l", "suspect")),
+        "suspect",
+    )
     install(
         api,
         make_listing(publisher_account=bystander, **endpoint_manifest(bystander_server.url + "/l", "bystander")),
@@ -324,9 +358,7 @@ def two_publishers(api, customer, make_listing, loopback):
 
 
 @pytest.mark.parametrize("status", INACTIVE)
-def test_a_suspended_publisher_is_not_called_nor_billed_and_the_bystander_is(
-    api, customer, two_publishers, status
-):
+def test_a_suspended_publisher_is_not_called_nor_billed_and_the_bystander_is(api, customer, two_publishers, status):
     suspect, suspect_server, bystander, bystander_server = two_publishers
     balance = billing_services.balance_of(customer)
     set_status(suspect, status)
@@ -416,7 +448,9 @@ def callback(client, capture, result, publisher):
     credentials = base64.b64encode(f"{publisher.sid}:{publisher.auth_token}".encode()).decode()
     with capture(execute=True):
         return client.post(
-            "/" + path, json.dumps({"transcript": "hi"}), content_type="application/json",
+            "/" + path,
+            json.dumps({"transcript": "hi"}),
+            content_type="application/json",
             HTTP_AUTHORIZATION=f"Basic {credentials}",
         )
 
@@ -428,8 +462,12 @@ def test_a_suspended_publisher_gets_no_audio_and_the_bystander_does(
     suspect = account_services.create_account(friendly_name="Suspect Audio", is_publisher=True)
     bystander = account_services.create_account(friendly_name="Bystander Audio", is_publisher=True)
     suspect_server, bystander_server = loopback(), loopback()
-    install(api, make_listing(publisher_account=suspect, **recording_manifest(suspect_server.url + "/rec", "sus")), "sus")
-    install(api, make_listing(publisher_account=bystander, **recording_manifest(bystander_server.url + "/rec", "by")), "by")
+    install(
+        api, make_listing(publisher_account=suspect, **recording_manifest(suspect_server.url + "/rec", "sus")), "sus"
+    )
+    install(
+        api, make_listing(publisher_account=bystander, **recording_manifest(bystander_server.url + "/rec", "by")), "by"
+    )
     set_status(suspect, status)
 
     recording = upload(api, django_capture_on_commit_callbacks)

@@ -152,7 +152,11 @@ def test_the_admin_never_shows_an_auth_token_current_or_previous(staff, customer
     current = rotate_auth_token(account=customer)  # the previous one stays valid for a while
     client = Client()
     client.force_login(staff)
-    for path in (f"/admin/accounts/account/{customer.pk}/change/", "/admin/accounts/account/", "/admin/accounts/account/add/"):
+    for path in (
+        f"/admin/accounts/account/{customer.pk}/change/",
+        "/admin/accounts/account/",
+        "/admin/accounts/account/add/",
+    ):
         page = client.get(path)
         assert page.status_code == 200
         body = page.content.decode()
@@ -188,9 +192,7 @@ def test_staff_rotate_a_token_through_the_admin(staff, customer, action, previou
     previous = customer.auth_token
     client = Client()
     client.force_login(staff)
-    reply = client.post(
-        "/admin/accounts/account/", {"action": action, "_selected_action": [customer.pk]}, follow=True
-    )
+    reply = client.post("/admin/accounts/account/", {"action": action, "_selected_action": [customer.pk]}, follow=True)
     assert reply.status_code == 200
     body = reply.content.decode()
     assert "Rotated the auth token of 1 account(s)" in body and "New tokens are never shown here" in body

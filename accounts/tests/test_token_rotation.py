@@ -8,11 +8,10 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
-
-from accounts.models import Account
 from twilio.request_validator import RequestValidator
 from werkzeug import Response
 
+from accounts.models import Account
 from accounts.services import rotate_auth_token
 from tests.wire import TwilioTestClient
 
@@ -55,7 +54,9 @@ def test_the_new_token_signs_webhooks(api, customer, httpserver):
         {"PhoneNumber": "+14155552671", "SmsUrl": httpserver.url_for("/hook")},
     )
     new = rotate_auth_token(account=customer)
-    TwilioTestClient(customer.sid, new).post("/sandbox/v1/Messages", {"From": "+18005550100", "To": "+14155552671", "Body": "x"})
+    TwilioTestClient(customer.sid, new).post(
+        "/sandbox/v1/Messages", {"From": "+18005550100", "To": "+14155552671", "Body": "x"}
+    )
     form = seen[0].form.to_dict()
     assert RequestValidator(new).validate(httpserver.url_for("/hook"), form, seen[0].headers["X-Twilio-Signature"])
 

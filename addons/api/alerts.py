@@ -15,7 +15,7 @@ from marketplace.api.openapi import (
 )
 from marketplace.api.pagination import v1_list
 from marketplace.api.views import AccountAPIView
-from marketplace.errors import NotFound, more_info
+from marketplace.errors import more_info
 
 
 def alert(notification):
@@ -39,7 +39,9 @@ def alert(notification):
 
 class AlertList(AccountAPIView):
     @operation(
-        "ListAlert", "The debugger: failed or refused invocations, newest last.", "Monitor v1",
+        "ListAlert",
+        "The debugger: failed or refused invocations, newest last.",
+        "Monitor v1",
         {200: ("A page of alerts.", v1_page("alerts", "monitor.v1.alert"))},
         parameters=(query("LogLevel", {"type": "string", "enum": ["warning", "error"]}, "Only this level."), *PAGING),
         errors=(400,),
@@ -51,8 +53,12 @@ class AlertList(AccountAPIView):
 
 class AlertDetail(AccountAPIView):
     @operation(
-        "FetchAlert", "One debugger alert.", "Monitor v1", {200: resource("The alert.", "monitor.v1.alert")},
-        parameters=(path_sid("sid", "NO", "Alert"),), errors=(404,),
+        "FetchAlert",
+        "One debugger alert.",
+        "Monitor v1",
+        {200: resource("The alert.", "monitor.v1.alert")},
+        parameters=(path_sid("sid", "NO", "Alert"),),
+        errors=(404,),
     )
     def get(self, request, sid):
         return Response(alert(selectors.alert(self.account, self.path_sid(sid, "NO"))))

@@ -72,7 +72,9 @@ def module_data_management(listing):
 
 class ListingList(PublisherAPIView):
     @operation(
-        "ListModuleData", "Your own listings' catalog content.", PUBLISHERS,
+        "ListModuleData",
+        "Your own listings' catalog content.",
+        PUBLISHERS,
         {
             200: (
                 "Every listing of the calling publisher.",
@@ -89,7 +91,9 @@ class ListingList(PublisherAPIView):
         return Response({"listings": [module_data_management(listing) for listing in listings]})
 
     @operation(
-        "CreateModuleData", "Create a listing shell from its catalog content.", PUBLISHERS,
+        "CreateModuleData",
+        "Create a listing shell from its catalog content.",
+        PUBLISHERS,
         {200: resource("The new listing.", MODULE)},
         body=form(
             {
@@ -98,7 +102,8 @@ class ListingList(PublisherAPIView):
             },
             required=("ModuleInfo",),
         ),
-        body_required=True, errors=(400, 409, 415),
+        body_required=True,
+        errors=(400, 409, 415),
         description="403 (20403) when the calling account is not a publisher.",
     )
     def post(self, request):
@@ -115,16 +120,21 @@ class ListingDetail(PublisherAPIView):
     parser_classes = [CatalogFormParser]
 
     @operation(
-        "FetchModuleDataManagement", "One of your listings' catalog content.", PUBLISHERS,
+        "FetchModuleDataManagement",
+        "One of your listings' catalog content.",
+        PUBLISHERS,
         {200: resource("The listing's sections; a section never set is null.", MODULE)},
-        parameters=(path_sid("sid", "XB", "listing (yours)"),), errors=(404,),
+        parameters=(path_sid("sid", "XB", "listing (yours)"),),
+        errors=(404,),
     )
     def get(self, request, sid):
         listing = service.publisher_listing(self.account, self.path_sid(sid, "XB"))
         return Response(module_data_management(listing))
 
     @operation(
-        "UpdateModuleDataManagement", "Replace catalog sections of one of your listings.", PUBLISHERS,
+        "UpdateModuleDataManagement",
+        "Replace catalog sections of one of your listings.",
+        PUBLISHERS,
         {
             200: resource("Updated.", MODULE),
             304: ("Not modified: every given section equals what is stored (or none was given).", None),

@@ -47,7 +47,9 @@ def installed_add_on(installation):
             "extensions": absolute_url(
                 reverse("installed_add_on_extension_list", kwargs={"installation_sid": installation.sid})
             ),
-            "available_add_on": absolute_url(reverse("available_add_on_detail", kwargs={"sid": installation.listing.sid})),
+            "available_add_on": absolute_url(
+                reverse("available_add_on_detail", kwargs={"sid": installation.listing.sid})
+            ),
         },
     }
 

@@ -30,9 +30,12 @@ from marketplace.api.views import AccountAPIView
 
 class AvailableAddOnList(AccountAPIView):
     @operation(
-        "ListAvailableAddOn", "The add-ons this account may install.", V1,
+        "ListAvailableAddOn",
+        "The add-ons this account may install.",
+        V1,
         {200: ("A page of available add-ons.", v1_page("available_add_ons", AVAILABLE))},
-        parameters=PAGING, errors=(400,),
+        parameters=PAGING,
+        errors=(400,),
     )
     def get(self, request):
         return Response(
@@ -48,8 +51,12 @@ class AvailableAddOnList(AccountAPIView):
 
 class AvailableAddOnDetail(AccountAPIView):
     @operation(
-        "FetchAvailableAddOn", "One available add-on.", V1, {200: resource("The add-on.", AVAILABLE)},
-        parameters=(path_sid("sid", "XB", "AvailableAddOn"),), errors=(404,),
+        "FetchAvailableAddOn",
+        "One available add-on.",
+        V1,
+        {200: resource("The add-on.", AVAILABLE)},
+        parameters=(path_sid("sid", "XB", "AvailableAddOn"),),
+        errors=(404,),
     )
     def get(self, request, sid):
         listing = selectors.available_listing(self.account, self.path_sid(sid, "XB"))
@@ -58,9 +65,12 @@ class AvailableAddOnDetail(AccountAPIView):
 
 class AvailableAddOnExtensionList(AccountAPIView):
     @operation(
-        "ListAvailableAddOnExtension", "The extensions (integration points) of an available add-on.", V1,
+        "ListAvailableAddOnExtension",
+        "The extensions (integration points) of an available add-on.",
+        V1,
         {200: ("A page of extensions.", v1_page("extensions", AVAILABLE_EXT))},
-        parameters=(path_sid("listing_sid", "XB", "AvailableAddOn"), *PAGING), errors=(400, 404),
+        parameters=(path_sid("listing_sid", "XB", "AvailableAddOn"), *PAGING),
+        errors=(400, 404),
     )
     def get(self, request, listing_sid):
         listing = selectors.available_listing(self.account, self.path_sid(listing_sid, "XB"))
@@ -77,7 +87,9 @@ class AvailableAddOnExtensionList(AccountAPIView):
 
 class AvailableAddOnExtensionDetail(AccountAPIView):
     @operation(
-        "FetchAvailableAddOnExtension", "One extension of an available add-on.", V1,
+        "FetchAvailableAddOnExtension",
+        "One extension of an available add-on.",
+        V1,
         {200: resource("The extension.", AVAILABLE_EXT)},
         parameters=(path_sid("listing_sid", "XB", "AvailableAddOn"), path_sid("sid", "XF", "Extension")),
         errors=(404,),
@@ -90,9 +102,12 @@ class AvailableAddOnExtensionDetail(AccountAPIView):
 
 class InstalledAddOnList(AccountAPIView):
     @operation(
-        "ListInstalledAddOn", "The add-ons installed on this account.", V1,
+        "ListInstalledAddOn",
+        "The add-ons installed on this account.",
+        V1,
         {200: ("A page of installed add-ons.", v1_page("installed_add_ons", INSTALLED))},
-        parameters=PAGING, errors=(400,),
+        parameters=PAGING,
+        errors=(400,),
     )
     def get(self, request):
         return Response(
@@ -106,7 +121,10 @@ class InstalledAddOnList(AccountAPIView):
         )
 
     @operation(
-        "CreateInstalledAddOn", "Install an add-on.", V1, {201: resource("Installed.", INSTALLED)},
+        "CreateInstalledAddOn",
+        "Install an add-on.",
+        V1,
+        {201: resource("Installed.", INSTALLED)},
         body=form(
             {
                 "AvailableAddOnSid": {**sid_schema("XB"), "description": "The add-on to install."},
@@ -116,7 +134,8 @@ class InstalledAddOnList(AccountAPIView):
             },
             required=("AvailableAddOnSid", "AcceptTermsOfService"),
         ),
-        body_required=True, errors=(400, 404, 409, 415),
+        body_required=True,
+        errors=(400, 404, 409, 415),
     )
     def post(self, request):
         data = request.data
@@ -135,14 +154,20 @@ class InstalledAddOnDetail(AccountAPIView):
         return selectors.installation(self.account, self.path_sid(sid, "XE"))
 
     @operation(
-        "FetchInstalledAddOn", "One installed add-on.", V1, {200: resource("The installation.", INSTALLED)},
-        parameters=(path_sid("sid", "XE", "InstalledAddOn"),), errors=(404,),
+        "FetchInstalledAddOn",
+        "One installed add-on.",
+        V1,
+        {200: resource("The installation.", INSTALLED)},
+        parameters=(path_sid("sid", "XE", "InstalledAddOn"),),
+        errors=(404,),
     )
     def get(self, request, sid):
         return Response(serializers.installed_add_on(self.installation(sid)))
 
     @operation(
-        "UpdateInstalledAddOn", "Change an installation's configuration or unique name.", V1,
+        "UpdateInstalledAddOn",
+        "Change an installation's configuration or unique name.",
+        V1,
         {200: resource("Updated.", INSTALLED)},
         parameters=(path_sid("sid", "XE", "InstalledAddOn"),),
         body=form(
@@ -163,8 +188,12 @@ class InstalledAddOnDetail(AccountAPIView):
         return Response(serializers.installed_add_on(installation))
 
     @operation(
-        "DeleteInstalledAddOn", "Uninstall an add-on.", V1, DELETED,
-        parameters=(path_sid("sid", "XE", "InstalledAddOn"),), errors=(404,),
+        "DeleteInstalledAddOn",
+        "Uninstall an add-on.",
+        V1,
+        DELETED,
+        parameters=(path_sid("sid", "XE", "InstalledAddOn"),),
+        errors=(404,),
     )
     def delete(self, request, sid):
         services.uninstall_add_on(installation=self.installation(sid))
@@ -173,9 +202,12 @@ class InstalledAddOnDetail(AccountAPIView):
 
 class InstalledAddOnExtensionList(AccountAPIView):
     @operation(
-        "ListInstalledAddOnExtension", "The extensions of an installation, each on or off.", V1,
+        "ListInstalledAddOnExtension",
+        "The extensions of an installation, each on or off.",
+        V1,
         {200: ("A page of extensions.", v1_page("extensions", INSTALLED_EXT))},
-        parameters=(path_sid("installation_sid", "XE", "InstalledAddOn"), *PAGING), errors=(400, 404),
+        parameters=(path_sid("installation_sid", "XE", "InstalledAddOn"), *PAGING),
+        errors=(400, 404),
     )
     def get(self, request, installation_sid):
         installation = selectors.installation(self.account, self.path_sid(installation_sid, "XE"))
@@ -196,7 +228,9 @@ class InstalledAddOnExtensionDetail(AccountAPIView):
         return installation, selectors.installed_extension(installation, self.path_sid(sid, "XF"))
 
     @operation(
-        "FetchInstalledAddOnExtension", "One extension of an installation.", V1,
+        "FetchInstalledAddOnExtension",
+        "One extension of an installation.",
+        V1,
         {200: resource("The extension.", INSTALLED_EXT)},
         parameters=(path_sid("installation_sid", "XE", "InstalledAddOn"), path_sid("sid", "XF", "Extension")),
         errors=(404,),
@@ -206,13 +240,16 @@ class InstalledAddOnExtensionDetail(AccountAPIView):
         return Response(serializers.installed_add_on_extension(row, installation))
 
     @operation(
-        "UpdateInstalledAddOnExtension", "Turn an extension of an installation on or off.", V1,
+        "UpdateInstalledAddOnExtension",
+        "Turn an extension of an installation on or off.",
+        V1,
         {200: resource("Updated.", INSTALLED_EXT)},
         parameters=(path_sid("installation_sid", "XE", "InstalledAddOn"), path_sid("sid", "XF", "Extension")),
         body=form(
             {"Enabled": {"type": "boolean", "description": "Whether the extension runs."}}, required=("Enabled",)
         ),
-        body_required=True, errors=(400, 404, 415),
+        body_required=True,
+        errors=(400, 404, 415),
     )
     def post(self, request, installation_sid, sid):
         installation, row = self.installed_extension(installation_sid, sid)

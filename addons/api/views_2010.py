@@ -37,9 +37,12 @@ class AssignedAddOnView(Account2010APIView):
 
 class AssignedAddOnList(AssignedAddOnView):
     @operation(
-        "ListIncomingPhoneNumberAssignedAddOn", "The add-ons assigned to a number.", API_2010,
+        "ListIncomingPhoneNumberAssignedAddOn",
+        "The add-ons assigned to a number.",
+        API_2010,
         {200: ("A page of assigned add-ons.", v2010_page("assigned_add_ons", ref(ASSIGNED)))},
-        parameters=(*NUMBER_PATH, *PAGING), errors=(400, 404),
+        parameters=(*NUMBER_PATH, *PAGING),
+        errors=(400, 404),
     )
     def get(self, request, account_sid, resource_sid):
         number = self.phone_number(resource_sid)
@@ -48,20 +51,25 @@ class AssignedAddOnList(AssignedAddOnView):
                 request,
                 selectors.assignments(number),
                 key="assigned_add_ons",
-                path=reverse("assigned_add_on_list", kwargs={"account_sid": self.account.sid, "resource_sid": number.sid}),
+                path=reverse(
+                    "assigned_add_on_list", kwargs={"account_sid": self.account.sid, "resource_sid": number.sid}
+                ),
                 render=serializers.assigned_add_on,
             )
         )
 
     @operation(
-        "CreateIncomingPhoneNumberAssignedAddOn", "Assign an installed add-on to a number.", API_2010,
+        "CreateIncomingPhoneNumberAssignedAddOn",
+        "Assign an installed add-on to a number.",
+        API_2010,
         {201: resource("Assigned.", ASSIGNED)},
         parameters=NUMBER_PATH,
         body=form(
             {"InstalledAddOnSid": {**sid_schema("XE"), "description": "The installation to assign."}},
             required=("InstalledAddOnSid",),
         ),
-        body_required=True, errors=(400, 404, 409, 415),
+        body_required=True,
+        errors=(400, 404, 409, 415),
     )
     def post(self, request, account_sid, resource_sid):
         number = self.phone_number(resource_sid)
@@ -76,16 +84,23 @@ class AssignedAddOnList(AssignedAddOnView):
 
 class AssignedAddOnDetail(AssignedAddOnView):
     @operation(
-        "FetchIncomingPhoneNumberAssignedAddOn", "One add-on assigned to a number.", API_2010,
+        "FetchIncomingPhoneNumberAssignedAddOn",
+        "One add-on assigned to a number.",
+        API_2010,
         {200: resource("The assignment.", ASSIGNED)},
-        parameters=(*NUMBER_PATH, path_sid("sid", "XE", "assigned InstalledAddOn")), errors=(404,),
+        parameters=(*NUMBER_PATH, path_sid("sid", "XE", "assigned InstalledAddOn")),
+        errors=(404,),
     )
     def get(self, request, account_sid, resource_sid, sid):
         return Response(serializers.assigned_add_on(self.assignment(resource_sid, sid)))
 
     @operation(
-        "DeleteIncomingPhoneNumberAssignedAddOn", "Unassign an add-on from a number.", API_2010, DELETED,
-        parameters=(*NUMBER_PATH, path_sid("sid", "XE", "assigned InstalledAddOn")), errors=(404,),
+        "DeleteIncomingPhoneNumberAssignedAddOn",
+        "Unassign an add-on from a number.",
+        API_2010,
+        DELETED,
+        parameters=(*NUMBER_PATH, path_sid("sid", "XE", "assigned InstalledAddOn")),
+        errors=(404,),
     )
     def delete(self, request, account_sid, resource_sid, sid):
         services.unassign_add_on(assignment=self.assignment(resource_sid, sid))
@@ -94,7 +109,9 @@ class AssignedAddOnDetail(AssignedAddOnView):
 
 class AssignedAddOnExtensionList(AssignedAddOnView):
     @operation(
-        "ListIncomingPhoneNumberAssignedAddOnExtension", "The extensions of an assigned add-on.", API_2010,
+        "ListIncomingPhoneNumberAssignedAddOnExtension",
+        "The extensions of an assigned add-on.",
+        API_2010,
         {200: ("A page of extensions.", v2010_page("extensions", ref(ASSIGNED_EXT)))},
         parameters=(*NUMBER_PATH, path_sid("assigned_sid", "XE", "assigned InstalledAddOn"), *PAGING),
         errors=(400, 404),
@@ -114,7 +131,9 @@ class AssignedAddOnExtensionList(AssignedAddOnView):
 
 class AssignedAddOnExtensionDetail(AssignedAddOnView):
     @operation(
-        "FetchIncomingPhoneNumberAssignedAddOnExtension", "One extension of an assigned add-on.", API_2010,
+        "FetchIncomingPhoneNumberAssignedAddOnExtension",
+        "One extension of an assigned add-on.",
+        API_2010,
         {200: resource("The extension.", ASSIGNED_EXT)},
         parameters=(
             *NUMBER_PATH,

@@ -6,41 +6,97 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('addons', '0002_invocations_and_notifications'),
+        ("addons", "0002_invocations_and_notifications"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='listing',
-            name='content',
+            model_name="listing",
+            name="content",
             field=models.JSONField(blank=True, default=dict),
         ),
         migrations.AlterField(
-            model_name='listing',
-            name='pricing_type',
-            field=models.CharField(blank=True, choices=[('per_use', 'Per Use'), ('per_success', 'Per Success'), ('per_minute', 'Per Minute'), ('manual', 'Manual')], max_length=16),
+            model_name="listing",
+            name="pricing_type",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("per_use", "Per Use"),
+                    ("per_success", "Per Success"),
+                    ("per_minute", "Per Minute"),
+                    ("manual", "Manual"),
+                ],
+                max_length=16,
+            ),
         ),
         migrations.AlterField(
-            model_name='listing',
-            name='type',
-            field=models.CharField(blank=True, choices=[('phone_number', 'Phone Number'), ('message_analysis', 'Message Analysis'), ('recording_analysis', 'Recording Analysis')], max_length=32),
+            model_name="listing",
+            name="type",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("phone_number", "Phone Number"),
+                    ("message_analysis", "Message Analysis"),
+                    ("recording_analysis", "Recording Analysis"),
+                ],
+                max_length=32,
+            ),
         ),
         migrations.CreateModel(
-            name='ListingStateChange',
+            name="ListingStateChange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('from_state', models.CharField(choices=[('draft', 'Draft'), ('marketing_preview', 'Marketing Preview'), ('private_beta', 'Private Beta'), ('active', 'Active'), ('suspended', 'Suspended'), ('retired', 'Retired')], max_length=32)),
-                ('to_state', models.CharField(choices=[('draft', 'Draft'), ('marketing_preview', 'Marketing Preview'), ('private_beta', 'Private Beta'), ('active', 'Active'), ('suspended', 'Suspended'), ('retired', 'Retired')], max_length=32)),
-                ('reason', models.TextField()),
-                ('date_created', models.DateTimeField(auto_now_add=True)),
-                ('changed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('listing', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='state_changes', to='addons.listing')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "from_state",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("marketing_preview", "Marketing Preview"),
+                            ("private_beta", "Private Beta"),
+                            ("active", "Active"),
+                            ("suspended", "Suspended"),
+                            ("retired", "Retired"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                (
+                    "to_state",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("marketing_preview", "Marketing Preview"),
+                            ("private_beta", "Private Beta"),
+                            ("active", "Active"),
+                            ("suspended", "Suspended"),
+                            ("retired", "Retired"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("reason", models.TextField()),
+                ("date_created", models.DateTimeField(auto_now_add=True)),
+                (
+                    "changed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "listing",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="state_changes", to="addons.listing"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-id'],
+                "ordering": ["-id"],
             },
         ),
     ]

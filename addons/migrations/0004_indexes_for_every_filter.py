@@ -4,19 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0002_indexes_for_every_filter'),
-        ('addons', '0003_catalog_content_and_moderation_log'),
+        ("accounts", "0002_indexes_for_every_filter"),
+        ("addons", "0003_catalog_content_and_moderation_log"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='listing',
-            index=models.Index(fields=['state', 'id'], name='xb_state_id'),
+            model_name="listing",
+            index=models.Index(fields=["state", "id"], name="xb_state_id"),
         ),
         migrations.AddIndex(
-            model_name='notification',
-            index=models.Index(fields=['account', 'log_level', 'id'], name='no_account_level_id'),
+            model_name="notification",
+            index=models.Index(fields=["account", "log_level", "id"], name="no_account_level_id"),
         ),
     ]

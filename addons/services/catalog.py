@@ -85,7 +85,9 @@ def _check_endpoint(url):
     try:
         outbound.check_url(url, param="endpoint.url")
     except InvalidParameter as error:
-        raise InvalidManifest("Listing manifest is invalid", details=[{"path": "$.endpoint.url", "message": error.message}])
+        raise InvalidManifest(
+            "Listing manifest is invalid", details=[{"path": "$.endpoint.url", "message": error.message}]
+        )
 
 
 def _extension(listing, unique_name):

@@ -16,9 +16,7 @@ UNIQUE_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 def _checked_unique_name(account, unique_name, *, exclude_id=None):
     if not UNIQUE_NAME_RE.match(unique_name):
-        raise InvalidParameter(
-            "Parameter 'UniqueName' must be 1 to 64 letters, digits, '_' or '-'", param="UniqueName"
-        )
+        raise InvalidParameter("Parameter 'UniqueName' must be 1 to 64 letters, digits, '_' or '-'", param="UniqueName")
     taken = InstalledAddOn.objects.filter(account=account, unique_name=unique_name)
     if exclude_id is not None:
         taken = taken.exclude(id=exclude_id)

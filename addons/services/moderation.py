@@ -90,7 +90,4 @@ def set_listing_state(*, listing, to_state, reason, user, from_state=None) -> Li
 def _refusal(name, current, to_state, allowed):
     if not allowed:
         return f"Listing {name} is {current}, a final state: it cannot move to {to_state} or anywhere else"
-    return (
-        f"Listing {name} cannot move from {current} to {to_state};"
-        f" allowed next states: {', '.join(allowed)}"
-    )
+    return f"Listing {name} cannot move from {current} to {to_state}; allowed next states: {', '.join(allowed)}"

@@ -158,4 +158,3 @@ class TestPagination:
 
 def sids_of(body):
     return [item["sid"] for item in body["available_add_ons"]]
-

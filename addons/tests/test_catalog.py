@@ -10,8 +10,8 @@ from accounts.models import Account
 from accounts.services import create_account
 from addons.models import BillableItem, Extension, Listing, ListingVersion
 from addons.services import import_listing
-from marketplace.errors import Conflict, InvalidManifest, InvalidParameter
 from addons.tests.factories import make_manifest
+from marketplace.errors import Conflict, InvalidManifest, InvalidParameter
 
 
 def run(*args):
@@ -31,7 +31,11 @@ class TestImportListing:
             "draft",
         )
         assert listing.latest_version == version and version.number == 1
-        assert [e.unique_name for e in version.extensions.order_by("id")] == ["lookups", "incoming-sms", "incoming-voice"]
+        assert [e.unique_name for e in version.extensions.order_by("id")] == [
+            "lookups",
+            "incoming-sms",
+            "incoming-voice",
+        ]
         assert version.endpoint["timeout_ms"] == 2000
         assert version.pricing["price"] == "0.0020"
 
@@ -105,7 +109,9 @@ class TestCommands:
         manifest = make_manifest(pricing={"model": "manual"}, billable_items=[{"name": "page", "price": "0.1"}])
         path = tmp_path / "listing.json"
         path.write_text(json.dumps(manifest))
-        printed = json.loads(run("import_listing", str(path), "--publisher", publisher.sid, "--state", "active", "--json"))
+        printed = json.loads(
+            run("import_listing", str(path), "--publisher", publisher.sid, "--state", "active", "--json")
+        )
         listing = Listing.objects.get(sid=printed["sid"])
         assert listing.state == "active"
         assert printed == {

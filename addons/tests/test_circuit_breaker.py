@@ -36,7 +36,9 @@ def flaky(httpserver):
 
     def handler(request):
         state["calls"] += 1
-        return Response('{"ok": true}', content_type="application/json") if state["up"] else Response("down", status=500)
+        return (
+            Response('{"ok": true}', content_type="application/json") if state["up"] else Response("down", status=500)
+        )
 
     httpserver.expect_request("/flaky").respond_with_handler(handler)
     return httpserver.url_for("/flaky"), state
@@ -126,8 +128,12 @@ def test_a_publisher_failing_on_anothers_host_never_opens_the_victims_circuit(
     )
     installed = other_api.post(
         "/v1/InstalledAddOns",
-        {"AvailableAddOnSid": listing.sid, "AcceptTermsOfService": "true", "Configuration": '{"language": "en"}',
-         "UniqueName": "mallory"},
+        {
+            "AvailableAddOnSid": listing.sid,
+            "AcceptTermsOfService": "true",
+            "Configuration": '{"language": "en"}',
+            "UniqueName": "mallory",
+        },
     )
     assert installed.status_code == 201, installed
     codes = [code_of(other_api, "mallory") for _ in range(6)]
@@ -150,7 +156,12 @@ def test_migrate_alone_leaves_a_breaker_that_opens(tmp_path):
         "ALLOWED_HOSTS": "testserver",
     }
     migrate = subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+        [sys.executable, "manage.py", "migrate", "--noinput"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert migrate.returncode == 0, migrate.stderr
     script = (
@@ -164,7 +175,12 @@ def test_migrate_alone_leaves_a_breaker_that_opens(tmp_path):
         "print(Client().get('/readyz').content.decode())\n"
     )
     shell = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "manage.py", "shell", "-c", script],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     lines = shell.stdout.splitlines()[-2:]
     assert lines[0] == "True False", shell.stdout + shell.stderr  # the cache answered; the circuit is open

@@ -12,8 +12,8 @@ from werkzeug import Response
 from addons import credentials
 from addons.models import Invocation, Listing, ListingVersion
 from addons.services import import_listing
-from marketplace.errors import InvalidManifest
 from addons.tests.factories import make_manifest
+from marketplace.errors import InvalidManifest
 
 SECRET = "s3cr3t-publisher-password"
 
@@ -77,7 +77,10 @@ def test_every_kind_of_credential_is_sealed(auth, member):
 @pytest.mark.parametrize(
     "overrides,path",
     [
-        ({"auth": {"type": "basic", "username": "acme", "password": "sealed:v1:gAAAAABstolen"}}, "$.endpoint.auth.password"),
+        (
+            {"auth": {"type": "basic", "username": "acme", "password": "sealed:v1:gAAAAABstolen"}},
+            "$.endpoint.auth.password",
+        ),
         ({"auth": {"type": "bearer", "token": "sealed:v1:x"}}, "$.endpoint.auth.token"),
         ({"headers": {"X-Key": "sealed:v1:gAAAAABstolen"}}, "$.endpoint.headers['X-Key']"),
         ({"params": {"number": "{{primary_address}}", "k": "sealed:v1:abc"}}, "$.endpoint.params.k"),

@@ -18,9 +18,9 @@ import time
 import pytest
 from werkzeug import Response
 
-from invocation import engine
 from addons.models import InstalledAddOn, Invocation, Listing, Notification
 from billing.models import BillingEvent
+from invocation import engine
 from marketplace import untrusted_json
 from marketplace.errors import InvalidManifest
 from recordings import services as recording_services
@@ -118,8 +118,15 @@ def test_a_redos_pattern_in_a_response_schema_answers_in_time_and_spares_the_bys
     assert time.monotonic() - started < DID_NOT_HANG_S
     # The schema's own verdict: the name does not match.
     assert_failed(
-        add_ons, 61026, "schema_rejected", words=["does not match", "name"], http_status=200, attempts=1,
-        sla_breach=True, customer=customer, publisher=publisher,
+        add_ons,
+        61026,
+        "schema_rejected",
+        words=["does not match", "name"],
+        http_status=200,
+        attempts=1,
+        sla_breach=True,
+        customer=customer,
+        publisher=publisher,
     )
     assert_healthy(add_ons)
     assert_billed(add_ons)
@@ -164,8 +171,15 @@ def test_a_redos_pattern_in_patternproperties_and_additional_properties_runs_on_
     add_ons = lookup(api, FAKE, HEALTHY)
     assert time.monotonic() - started < DID_NOT_HANG_S
     assert_failed(
-        add_ons, 61026, "schema_rejected", words=["do not match any of the regexes"], http_status=200, attempts=1,
-        sla_breach=True, customer=customer, publisher=publisher,
+        add_ons,
+        61026,
+        "schema_rejected",
+        words=["do not match any of the regexes"],
+        http_status=200,
+        attempts=1,
+        sla_breach=True,
+        customer=customer,
+        publisher=publisher,
     )
     assert_healthy(add_ons)
 
@@ -223,8 +237,15 @@ def test_exponential_schema_work_is_cut_off_and_spares_the_bystander(
     add_ons = lookup(api, FAKE, HEALTHY)
     assert time.monotonic() - started < DID_NOT_HANG_S
     assert_failed(
-        add_ons, 61026, "schema_rejected", words=["platform's limit"], http_status=200, attempts=1,
-        sla_breach=True, customer=customer, publisher=publisher,
+        add_ons,
+        61026,
+        "schema_rejected",
+        words=["platform's limit"],
+        http_status=200,
+        attempts=1,
+        sla_breach=True,
+        customer=customer,
+        publisher=publisher,
     )
     assert_healthy(add_ons)
     assert_billed(add_ons)
@@ -243,8 +264,11 @@ def test_unique_items_over_many_objects_is_not_quadratic(api, serve, installed_a
     assert lookup(api, FAKE)["results"][FAKE]["status"] == "successful"
     assert time.monotonic() - started < DID_NOT_HANG_S
     server.clear()
-    installed_at(answering(server, "/dup", json.dumps({"items": [{"k": 1}, {"k": 1.0}]})), unique_name="dup",
-                 manifest_overrides={"response_validation_schema": schema})
+    installed_at(
+        answering(server, "/dup", json.dumps({"items": [{"k": 1}, {"k": 1.0}]})),
+        unique_name="dup",
+        manifest_overrides={"response_validation_schema": schema},
+    )
     assert lookup(api, "dup")["results"]["dup"]["code"] == 61026  # 1 and 1.0 are the same JSON number
 
 
@@ -299,8 +323,15 @@ def test_json_a_publisher_cannot_store_fails_its_add_on_only(
     add_ons = lookup(api, FAKE, HEALTHY)
     assert add_ons["code"] == 61029
     assert_failed(
-        add_ons, 61029, "unsafe_json", words=["beyond the platform's limits", *words], http_status=200, attempts=1,
-        sla_breach=True, customer=customer, publisher=publisher,
+        add_ons,
+        61029,
+        "unsafe_json",
+        words=["beyond the platform's limits", *words],
+        http_status=200,
+        attempts=1,
+        sla_breach=True,
+        customer=customer,
+        publisher=publisher,
     )
     assert_healthy(add_ons)
     assert_billed(add_ons)
@@ -324,8 +355,15 @@ def test_an_unexpected_failure_judging_one_answer_spares_the_others(
     monkeypatch.setattr(engine, "judge", judge)
     add_ons = lookup(api, FAKE, HEALTHY)
     invocation = assert_failed(
-        add_ons, 61030, "platform_error", words=["not billed"], http_status=200, attempts=1,
-        sla_breach=False, customer=customer, publisher=publisher,
+        add_ons,
+        61030,
+        "platform_error",
+        words=["not billed"],
+        http_status=200,
+        attempts=1,
+        sla_breach=False,
+        customer=customer,
+        publisher=publisher,
     )
     assert not BillingEvent.objects.filter(reference=invocation.sid).exists()
     assert_healthy(add_ons)

@@ -111,7 +111,9 @@ class TestInstall:
     def test_enum_violation_lists_the_choices(self, api, listing):
         reply = api.post("/v1/InstalledAddOns", install_data(listing, Configuration='{"language": "fr"}'))
         assert reply.status_code == 400
-        assert reply.json()["details"] == [{"field": "language", "message": "Language (language) must be one of: en, es"}]
+        assert reply.json()["details"] == [
+            {"field": "language", "message": "Language (language) must be one of: en, es"}
+        ]
 
     def test_duplicate_unique_name_is_409(self, api, listing):
         assert api.post("/v1/InstalledAddOns", install_data(listing, UniqueName="mine")).status_code == 201
@@ -257,6 +259,8 @@ def test_unknown_settings_are_refused(api, listing):
 
 
 def test_a_body_over_the_size_limit_is_413_not_a_crash(api, listing):
-    reply = api.post("/v1/InstalledAddOns", install_data(listing, Configuration='{"language": "' + "x" * 3_000_000 + '"}'))
+    reply = api.post(
+        "/v1/InstalledAddOns", install_data(listing, Configuration='{"language": "' + "x" * 3_000_000 + '"}')
+    )
     assert reply.status_code == 413 and reply.json()["code"] == 20001
     assert_nothing_installed()

@@ -125,7 +125,6 @@ def read_request(conn):
     return head + b"\r\n\r\n" + body
 
 
-
 def json_of_size(size):
     """A valid JSON object of exactly `size` bytes."""
     text = '{"p":"' + "x" * (size - 8) + '"}'
@@ -162,8 +161,15 @@ def test_a_publisher_slower_than_its_timeout_fails_with_61020(
     add_ons = lookup(api, FAKE, HEALTHY)
 
     invocation = assert_failed(
-        add_ons, 61020, "timeout", words=["deadline"], http_status=None, attempts=1, sla_breach=True,
-        customer=customer, publisher=publisher,
+        add_ons,
+        61020,
+        "timeout",
+        words=["deadline"],
+        http_status=None,
+        attempts=1,
+        sla_breach=True,
+        customer=customer,
+        publisher=publisher,
     )
     assert 200 <= invocation.latency_ms < SLEEP_S * 1000
     assert_one_failure(add_ons, 61020)
@@ -178,8 +184,15 @@ def test_a_refused_connection_is_retried_then_fails_with_61021(api, customer, pu
     add_ons = lookup(api, FAKE, HEALTHY)
 
     assert_failed(
-        add_ons, 61021, "connection_failed", words=["could not be reached", "Connection refused"],
-        http_status=None, attempts=3, sla_breach=True, customer=customer, publisher=publisher,
+        add_ons,
+        61021,
+        "connection_failed",
+        words=["could not be reached", "Connection refused"],
+        http_status=None,
+        attempts=3,
+        sla_breach=True,
+        customer=customer,
+        publisher=publisher,
     )
     assert_one_failure(add_ons, 61021)
 
@@ -196,8 +209,15 @@ def test_a_publisher_that_hangs_up_is_retried_with_the_same_request_sid(
     add_ons = lookup(api, FAKE, HEALTHY)
 
     invocation = assert_failed(
-        add_ons, 61021, "connection_failed", words=["could not be reached"], http_status=None, attempts=3,
-        sla_breach=True, customer=customer, publisher=publisher,
+        add_ons,
+        61021,
+        "connection_failed",
+        words=["could not be reached"],
+        http_status=None,
+        attempts=3,
+        sla_breach=True,
+        customer=customer,
+        publisher=publisher,
     )
     assert server.notes["sids"] == [invocation.sid.encode()] * 3
     assert_one_failure(add_ons, 61021)
@@ -221,8 +241,15 @@ def test_a_400_fails_at_once_with_61022(api, customer, publisher, httpserver, he
     add_ons = lookup(api, FAKE, HEALTHY)
 
     assert_failed(
-        add_ons, 61022, "http_4xx", words=["refused the request", "HTTP 400"], http_status=400, attempts=1,
-        sla_breach=True, customer=customer, publisher=publisher,
+        add_ons,
+        61022,
+        "http_4xx",
+        words=["refused the request", "HTTP 400"],
+        http_status=400,
+        attempts=1,
+        sla_breach=True,
+        customer=customer,
+        publisher=publisher,
     )
     assert len(httpserver.log) == 1
     assert_one_failure(add_ons, 61022)
@@ -257,8 +284,15 @@ def test_a_500_every_time_fails_with_61023_after_every_retry(
     add_ons = lookup(api, FAKE, HEALTHY)
 
     invocation = assert_failed(
-        add_ons, 61023, "http_5xx", words=["server error", "HTTP 500", "after 3 attempts"], http_status=500,
-        attempts=3, sla_breach=True, customer=customer, publisher=publisher,
+        add_ons,
+        61023,
+        "http_5xx",
+        words=["server error", "HTTP 500", "after 3 attempts"],
+        http_status=500,
+        attempts=3,
+        sla_breach=True,
+        customer=customer,
+        publisher=publisher,
     )
     assert [r.headers["X-Twilio-RequestSid"] for r, _ in httpserver.log] == [invocation.sid] * 3
     assert_one_failure(add_ons, 61023)
@@ -274,8 +308,15 @@ def test_one_byte_over_the_size_limit_fails_with_61024(api, customer, publisher,
     add_ons = lookup(api, FAKE, HEALTHY)
 
     assert_failed(
-        add_ons, 61024, "too_large", words=["size limit", str(LIMIT)], http_status=200, attempts=1,
-        sla_breach=True, customer=customer, publisher=publisher,
+        add_ons,
+        61024,
+        "too_large",
+        words=["size limit", str(LIMIT)],
+        http_status=200,
+        attempts=1,
+        sla_breach=True,
+        customer=customer,
+        publisher=publisher,
     )
     assert_one_failure(add_ons, 61024)
 
@@ -314,8 +355,15 @@ def test_an_endless_body_is_cut_off_with_61024(api, customer, publisher, raw_ser
     add_ons = lookup(api, FAKE, HEALTHY)
 
     assert_failed(
-        add_ons, 61024, "too_large", words=["size limit"], http_status=200, attempts=1, sla_breach=True,
-        customer=customer, publisher=publisher,
+        add_ons,
+        61024,
+        "too_large",
+        words=["size limit"],
+        http_status=200,
+        attempts=1,
+        sla_breach=True,
+        customer=customer,
+        publisher=publisher,
     )
     assert server.closed_by_client.wait(5), "the platform kept reading the endless body"
     assert "gave_up" not in server.notes
@@ -341,8 +389,15 @@ def test_a_200_without_a_json_object_fails_with_61025(
     add_ons = lookup(api, FAKE, HEALTHY)
 
     assert_failed(
-        add_ons, 61025, "invalid_response", words=words, http_status=200, attempts=1, sla_breach=True,
-        customer=customer, publisher=publisher,
+        add_ons,
+        61025,
+        "invalid_response",
+        words=words,
+        http_status=200,
+        attempts=1,
+        sla_breach=True,
+        customer=customer,
+        publisher=publisher,
     )
     assert_one_failure(add_ons, 61025)
 
@@ -359,8 +414,15 @@ def test_a_response_failing_its_validation_schema_fails_with_61026(
     add_ons = lookup(api, FAKE, HEALTHY)
 
     invocation = assert_failed(
-        add_ons, 61026, "schema_rejected", words=["response validation schema", "score"], http_status=200,
-        attempts=1, sla_breach=True, customer=customer, publisher=publisher,
+        add_ons,
+        61026,
+        "schema_rejected",
+        words=["response validation schema", "score"],
+        http_status=200,
+        attempts=1,
+        sla_breach=True,
+        customer=customer,
+        publisher=publisher,
     )
     assert invocation.result == {"score": "high"}  # kept for the publisher's debugging, not shown as a result
     assert_one_failure(add_ons, 61026)
@@ -375,8 +437,15 @@ def test_a_publisher_error_object_fails_with_61008_without_an_sla_breach(
     add_ons = lookup(api, FAKE, HEALTHY)
 
     assert_failed(
-        add_ons, 61008, "publisher_error", words=["reported an error", "quota exceeded"], http_status=200,
-        attempts=1, sla_breach=False, customer=customer, publisher=publisher,
+        add_ons,
+        61008,
+        "publisher_error",
+        words=["reported an error", "quota exceeded"],
+        http_status=200,
+        attempts=1,
+        sla_breach=False,
+        customer=customer,
+        publisher=publisher,
     )
     assert_one_failure(add_ons, 61008)
 
@@ -399,8 +468,15 @@ def test_a_request_failing_the_validation_schema_is_61003_and_never_sent(
     add_ons = lookup(api, FAKE, HEALTHY)
 
     invocation = assert_failed(
-        add_ons, 61003, "requirements_not_met", words=["Requirements", "primary_address", NUMBER, "does not match"],
-        http_status=None, attempts=0, sla_breach=False, customer=customer, publisher=publisher,
+        add_ons,
+        61003,
+        "requirements_not_met",
+        words=["Requirements", "primary_address", NUMBER, "does not match"],
+        http_status=None,
+        attempts=0,
+        sla_breach=False,
+        customer=customer,
+        publisher=publisher,
     )
     assert invocation.latency_ms is None and invocation.request == {}
     assert httpserver.log == []
@@ -539,8 +615,15 @@ def test_credentials_stay_out_of_failure_records_and_notifications(
     add_ons = lookup(api, FAKE, HEALTHY)
 
     invocation = assert_failed(
-        add_ons, 61022, "http_4xx", words=["HTTP 401"], http_status=401, attempts=1, sla_breach=True,
-        customer=customer, publisher=publisher,
+        add_ons,
+        61022,
+        "http_4xx",
+        words=["HTTP 401"],
+        http_status=401,
+        attempts=1,
+        sla_breach=True,
+        customer=customer,
+        publisher=publisher,
     )
     signature = httpserver.log[0][0].headers["X-Twilio-Signature"]
     stored = json.dumps(
@@ -553,7 +636,7 @@ def test_credentials_stay_out_of_failure_records_and_notifications(
 
 # --- 13. data stays data ------------------------------------------------------------------
 
-TRICKY = 'a&b={{language}}"\' <x>'
+TRICKY = "a&b={{language}}\"' <x>"
 NOTE_SCHEMA = {
     "type": "object",
     "properties": {
@@ -615,8 +698,15 @@ def test_disabled_and_missing_add_ons_fail_alone(api, customer, publisher, https
 
     assert httpserver.log == []
     assert_failed(
-        add_ons, 61011, "extension_disabled", words=["disabled"], http_status=None, attempts=0, sla_breach=False,
-        customer=customer, publisher=publisher,
+        add_ons,
+        61011,
+        "extension_disabled",
+        words=["disabled"],
+        http_status=None,
+        attempts=0,
+        sla_breach=False,
+        customer=customer,
+        publisher=publisher,
     )
     missing = add_ons["results"]["not_there"]
     assert (missing["status"], missing["code"], missing["request_sid"]) == ("failed", 61010, None)
@@ -658,7 +748,6 @@ def test_add_ons_are_called_in_parallel(api, serve, installed_at):
     assert not Notification.objects.exists()
 
 
-
 # --- more ways to misbehave ---------------------------------------------------------------
 
 
@@ -670,8 +759,15 @@ def test_a_redirect_is_not_followed_and_fails_with_61027(api, customer, publishe
     add_ons = lookup(api, FAKE, HEALTHY)
 
     assert_failed(
-        add_ons, 61027, "unexpected_status", words=["unexpected status", "HTTP 302"], http_status=302, attempts=1,
-        sla_breach=True, customer=customer, publisher=publisher,
+        add_ons,
+        61027,
+        "unexpected_status",
+        words=["unexpected status", "HTTP 302"],
+        http_status=302,
+        attempts=1,
+        sla_breach=True,
+        customer=customer,
+        publisher=publisher,
     )
     assert [request.path for request, _ in httpserver.log] == ["/moved"]
     assert_one_failure(add_ons, 61027)
@@ -688,8 +784,15 @@ def test_a_compressed_body_is_limited_by_its_decoded_size(api, customer, publish
     add_ons = lookup(api, FAKE, HEALTHY)
 
     assert_failed(
-        add_ons, 61024, "too_large", words=["size limit"], http_status=200, attempts=1, sla_breach=True,
-        customer=customer, publisher=publisher,
+        add_ons,
+        61024,
+        "too_large",
+        words=["size limit"],
+        http_status=200,
+        attempts=1,
+        sla_breach=True,
+        customer=customer,
+        publisher=publisher,
     )
     assert_one_failure(add_ons, 61024)
 
@@ -697,7 +800,7 @@ def test_a_compressed_body_is_limited_by_its_decoded_size(api, customer, publish
 def test_a_body_cut_short_fails_without_a_retry(api, customer, publisher, raw_server, healthy, installed_at):
     def cut_short(server, conn):
         read_request(conn)
-        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"p\": ")
+        conn.sendall(b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"p": ')
 
     server = raw_server(cut_short)
     installed_at(server.url("/short"), unique_name=FAKE)
@@ -705,8 +808,15 @@ def test_a_body_cut_short_fails_without_a_retry(api, customer, publisher, raw_se
     add_ons = lookup(api, FAKE, HEALTHY)
 
     assert_failed(
-        add_ons, 61021, "connection_failed", words=["could not be reached"], http_status=200, attempts=1,
-        sla_breach=True, customer=customer, publisher=publisher,
+        add_ons,
+        61021,
+        "connection_failed",
+        words=["could not be reached"],
+        http_status=200,
+        attempts=1,
+        sla_breach=True,
+        customer=customer,
+        publisher=publisher,
     )
     assert server.connections == 1
     assert_one_failure(add_ons, 61021)
@@ -741,9 +851,7 @@ def test_a_trickling_publisher_is_dropped_at_its_deadline(api, raw_server, healt
 
 
 @pytest.mark.parametrize("hint", ["a\r\nX-Evil: 1", "Zo\u00eb \u2713"], ids=["crlf", "non-latin-1"])
-def test_a_runtime_value_unfit_for_a_header_fails_only_its_add_on(
-    api, httpserver, healthy, installed_at, hint
-):
+def test_a_runtime_value_unfit_for_a_header_fails_only_its_add_on(api, httpserver, healthy, installed_at, hint):
     httpserver.expect_request("/hdr").respond_with_json({"ok": True})
     installed_at(
         httpserver.url_for("/hdr"),

@@ -13,8 +13,8 @@ from accounts.services import create_account
 from addons.models import Listing
 from addons.services import import_listing
 from addons.services.listings import MAX_POLICIES_BYTES
-from marketplace.errors import Conflict
 from addons.tests.factories import make_manifest
+from marketplace.errors import Conflict
 
 BASE = "http://127.0.0.1:8000"
 MISSING = "XB" + "0" * 32
@@ -363,8 +363,14 @@ class TestUpdate:
 
     @pytest.mark.parametrize(
         "info",
-        [{}, {"name": ""}, {"name": None}, {"name": "x" * 256}, {"name": "A", "unique_name": "B"},
-         {"name": "A", "description": 5}],
+        [
+            {},
+            {"name": ""},
+            {"name": None},
+            {"name": "x" * 256},
+            {"name": "A", "unique_name": "B"},
+            {"name": "A", "description": 5},
+        ],
     )
     def test_module_info_is_checked_as_on_create(self, as_publisher, shell, info):
         before = Listing.objects.get(pk=shell.pk)
@@ -417,7 +423,10 @@ class TestUpdate:
     def test_credentials_are_required(self, anonymous_api, api_for, publisher, shell):
         before = Listing.objects.get(pk=shell.pk).content
         assert anonymous_api.post(f"/v1/Listing/{shell.sid}", encoded(Pricing={})).status_code == 401
-        assert api_for(publisher, password="wrong").post(f"/v1/Listing/{shell.sid}", encoded(Pricing={})).status_code == 401
+        assert (
+            api_for(publisher, password="wrong").post(f"/v1/Listing/{shell.sid}", encoded(Pricing={})).status_code
+            == 401
+        )
         assert Listing.objects.get(pk=shell.pk).content == before
 
 

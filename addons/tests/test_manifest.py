@@ -850,7 +850,7 @@ def test_render_template():
 
 
 def test_render_sha256_is_hex_of_utf8():
-    expected = hashlib.sha256("café +1".encode("utf-8")).hexdigest()
+    expected = hashlib.sha256("café +1".encode()).hexdigest()
     assert render_template("{{SHA256:body}}", {"body": "café +1"}) == expected
 
 

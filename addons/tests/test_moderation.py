@@ -17,8 +17,8 @@ from django.utils import timezone
 from addons.models import Listing, ListingStateChange
 from addons.services import set_listing_state
 from addons.services.moderation import InvalidTransition, next_states
-from marketplace.errors import InvalidParameter
 from addons.tests.factories import make_manifest
+from marketplace.errors import InvalidParameter
 
 S = Listing.State
 FORWARD = [(S.DRAFT, S.MARKETING_PREVIEW), (S.MARKETING_PREVIEW, S.PRIVATE_BETA), (S.PRIVATE_BETA, S.ACTIVE)]
@@ -58,7 +58,9 @@ def bare_listing(publisher):
     """A listing created before its first manifest: no version, nothing to install."""
 
     def make(state=S.DRAFT):
-        return Listing.objects.create(publisher=publisher, unique_name=f"bare_{state}", friendly_name="Bare", state=state)
+        return Listing.objects.create(
+            publisher=publisher, unique_name=f"bare_{state}", friendly_name="Bare", state=state
+        )
 
     return make
 
@@ -181,7 +183,9 @@ def test_two_staff_at_once_cannot_both_move_it_from_the_same_state(make_listing)
     def act(user):
         try:
             start.wait()
-            set_listing_state(listing=Listing.objects.get(pk=listing.pk), to_state=S.SUSPENDED, reason="spam", user=user)
+            set_listing_state(
+                listing=Listing.objects.get(pk=listing.pk), to_state=S.SUSPENDED, reason="spam", user=user
+            )
             outcomes.append("moved")
         except InvalidTransition:
             outcomes.append("refused")
@@ -272,7 +276,9 @@ def test_staff_move_a_listing_through_the_admin(admin_client, admin_user, make_l
     )
     assert before <= entry.date_created <= timezone.now()
     page = admin_client.get(reply["Location"])
-    assert f"Listing caller_insight moved from {from_state} to {to_state}." in [str(m) for m in page.context["messages"]]
+    assert f"Listing caller_insight moved from {from_state} to {to_state}." in [
+        str(m) for m in page.context["messages"]
+    ]
 
 
 @pytest.mark.parametrize(
@@ -333,7 +339,10 @@ def test_the_admin_refuses_a_move_from_a_stale_page(admin_client, admin_user, li
 
 def test_the_view_needs_staff(client, listing, db):
     before = snapshot(listing)
-    for reply in (client.get(state_url(listing)), client.post(state_url(listing), {"to_state": "suspended", "reason": "x"})):
+    for reply in (
+        client.get(state_url(listing)),
+        client.post(state_url(listing), {"to_state": "suspended", "reason": "x"}),
+    ):
         assert reply.status_code == 302 and reply["Location"].startswith("/admin/login/")
     client.force_login(User.objects.create_user("customer_user", password="pw"))  # not staff
     reply = client.post(state_url(listing), {"to_state": "suspended", "reason": "x"})
@@ -360,7 +369,9 @@ def test_an_unknown_listing_redirects_to_the_admin_index(admin_client, db):
 
 def test_the_change_page_shows_the_log_and_keeps_the_state_read_only(admin_client, admin_user, make_listing):
     listing = make_listing(state=S.PRIVATE_BETA)
-    admin_client.post(state_url(listing), {"from_state": "private_beta", "to_state": "active", "reason": "Beta went well"})
+    admin_client.post(
+        state_url(listing), {"from_state": "private_beta", "to_state": "active", "reason": "Beta went well"}
+    )
     admin_client.post(state_url(listing), {"from_state": "active", "to_state": "suspended", "reason": "Endpoint down"})
     reply = admin_client.get(change_url(listing))
     assert reply.status_code == 200
@@ -451,7 +462,10 @@ def test_the_log_is_listed_read_only_in_the_admin(admin_client, admin_user, make
     entry = first.state_changes.first()
     assert admin_client.get(f"/admin/addons/listingstatechange/{entry.pk}/change/").status_code == 200
     assert admin_client.get("/admin/addons/listingstatechange/add/").status_code == 403
-    assert admin_client.post(f"/admin/addons/listingstatechange/{entry.pk}/change/", {"reason": "edited"}).status_code == 403
+    assert (
+        admin_client.post(f"/admin/addons/listingstatechange/{entry.pk}/change/", {"reason": "edited"}).status_code
+        == 403
+    )
     assert admin_client.post(f"/admin/addons/listingstatechange/{entry.pk}/delete/", {"post": "yes"}).status_code == 403
     entry.refresh_from_db()
     assert entry.reason == "abuse report"

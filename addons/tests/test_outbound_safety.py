@@ -7,9 +7,9 @@ import pytest
 
 from addons.models import Invocation
 from addons.services import import_listing
+from addons.tests.factories import make_manifest
 from marketplace.errors import InvalidManifest
 from marketplace.outbound import forbidden
-from addons.tests.factories import make_manifest
 from tests.recording_helpers import recording_manifest
 
 INTERNAL = [
@@ -69,9 +69,10 @@ def test_a_publisher_endpoint_inside_the_network_is_refused_at_import(publisher,
     manifest = make_manifest(endpoint={**make_manifest()["endpoint"], "url": url})
     with pytest.raises(InvalidManifest) as error:
         import_listing(manifest=manifest, publisher=publisher)
-    assert error.value.details == [
-        {"path": "$.endpoint.url", "message": error.value.details[0]["message"]}
-    ] and "private or internal" in error.value.details[0]["message"]
+    assert (
+        error.value.details == [{"path": "$.endpoint.url", "message": error.value.details[0]["message"]}]
+        and "private or internal" in error.value.details[0]["message"]
+    )
 
 
 def test_a_recording_callback_url_inside_the_network_is_refused(api, make_listing, enforced, settings):

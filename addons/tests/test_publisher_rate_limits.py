@@ -60,8 +60,12 @@ def test_the_limit_is_the_listings_across_customers(
     for client in (api, other_api):
         reply = client.post(
             "/v1/InstalledAddOns",
-            {"AvailableAddOnSid": listing.sid, "AcceptTermsOfService": "true", "UniqueName": "paced",
-             "Configuration": '{"language": "en"}'},
+            {
+                "AvailableAddOnSid": listing.sid,
+                "AcceptTermsOfService": "true",
+                "UniqueName": "paced",
+                "Configuration": '{"language": "en"}',
+            },
         )
         assert reply.status_code == 201, reply
     assert result_of(api)["status"] == "successful"

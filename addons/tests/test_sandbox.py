@@ -124,9 +124,7 @@ def test_a_call_runs_phone_number_add_ons_only(api, customer, number, webhook, s
 
 def test_a_get_webhook_gets_no_add_ons_and_a_61006_warning(api, customer, number, webhook, sentiment):
     url, seen = webhook
-    api.post(
-        f"/2010-04-01/Accounts/{customer.sid}/IncomingPhoneNumbers/{number['sid']}.json", {"SmsMethod": "GET"}
-    )
+    api.post(f"/2010-04-01/Accounts/{customer.sid}/IncomingPhoneNumbers/{number['sid']}.json", {"SmsMethod": "GET"})
     body = api.post("/sandbox/v1/Messages", {"From": FROM, "To": TO, "Body": "hello"}).json()
     assert body["webhook"]["method"] == "GET" and body["webhook"]["status_code"] == 200
     (request,) = seen

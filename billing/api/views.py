@@ -40,17 +40,22 @@ class InstalledAddOnUsage(PublisherAPIView):
     parser_classes = [DecimalJSONParser]
 
     @operation(
-        "CreateBillingUsage", "Report manual usage of a customer's installation of your add-on.", PUBLISHERS,
+        "CreateBillingUsage",
+        "Report manual usage of a customer's installation of your add-on.",
+        PUBLISHERS,
         {202: resource("Accepted: each item says whether it was billed.", USAGE)},
         parameters=(
             path_sid("installation_sid", "XE", "customer's installation of your add-on"),
             OpenApiParameter(
-                "I-Twilio-Idempotency-Token", type={"type": "string", "maxLength": 100},
+                "I-Twilio-Idempotency-Token",
+                type={"type": "string", "maxLength": 100},
                 location=OpenApiParameter.HEADER,
                 description="Identifies the report: sending it again bills each item once.",
             ),
         ),
-        body={JSON: ref(USAGE)}, body_required=True, errors=(400, 404, 415),
+        body={JSON: ref(USAGE)},
+        body_required=True,
+        errors=(400, 404, 415),
         description="JSON, not form-encoded. 403 when the caller is not the add-on's publisher, the add-on "
         "is not priced `manual`, or not in a reportable state.",
     )
@@ -68,12 +73,15 @@ class InstalledAddOnUsage(PublisherAPIView):
 
 class UsageRecordList(Account2010APIView):
     @operation(
-        "ListUsageRecord", "Marketplace usage: one record in all, one per add-on.", API_2010,
+        "ListUsageRecord",
+        "Marketplace usage: one record in all, one per add-on.",
+        API_2010,
         {200: ("A page of usage records.", v2010_page("usage_records", ref(USAGE_RECORD)))},
         parameters=(
             ACCOUNT_SID,
             query(
-                "Category", {"type": "string"},
+                "Category",
+                {"type": "string"},
                 "`marketplace` (all add-ons) or `marketplace-<unique name>` (one add-on).",
             ),
             query(

@@ -1,4 +1,4 @@
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from django.db import migrations
 
@@ -7,8 +7,8 @@ NAME = "Close last month's publisher statements"
 
 def create_schedule(apps, schema_editor):
     Schedule = apps.get_model("django_q", "Schedule")
-    now = datetime.now(timezone.utc)
-    first_of_next_month = datetime(now.year + now.month // 12, now.month % 12 + 1, 1, 0, 10, tzinfo=timezone.utc)
+    now = datetime.now(UTC)
+    first_of_next_month = datetime(now.year + now.month // 12, now.month % 12 + 1, 1, 0, 10, tzinfo=UTC)
     Schedule.objects.update_or_create(
         name=NAME,
         defaults={

@@ -5,21 +5,30 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0002_indexes_for_every_filter'),
-        ('billing', '0002_monthly_statements_schedule'),
+        ("accounts", "0002_indexes_for_every_filter"),
+        ("billing", "0002_monthly_statements_schedule"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='billingevent',
-            name='account',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='billing_events', to='accounts.account'),
+            model_name="billingevent",
+            name="account",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="billing_events",
+                to="accounts.account",
+            ),
         ),
         migrations.AlterField(
-            model_name='billingevent',
-            name='publisher',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='earning_events', to='accounts.account'),
+            model_name="billingevent",
+            name="publisher",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="earning_events",
+                to="accounts.account",
+            ),
         ),
     ]

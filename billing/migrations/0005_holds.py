@@ -5,42 +5,55 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0003_auth_token_rotation'),
-        ('billing', '0004_credits_usage_reports_and_invoices'),
+        ("accounts", "0003_auth_token_rotation"),
+        ("billing", "0004_credits_usage_reports_and_invoices"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Reconciliation',
+            name="Reconciliation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('date_created', models.DateTimeField(auto_now_add=True)),
-                ('ok', models.BooleanField()),
-                ('accounts', models.PositiveIntegerField(default=0)),
-                ('problems', models.JSONField(default=list)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("date_created", models.DateTimeField(auto_now_add=True)),
+                ("ok", models.BooleanField()),
+                ("accounts", models.PositiveIntegerField(default=0)),
+                ("problems", models.JSONField(default=list)),
             ],
             options={
-                'ordering': ['-id'],
-                'indexes': [models.Index(fields=['ok', 'id'], name='reconciliation_ok_id')],
+                "ordering": ["-id"],
+                "indexes": [models.Index(fields=["ok", "id"], name="reconciliation_ok_id")],
             },
         ),
         migrations.CreateModel(
-            name='Hold',
+            name="Hold",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('amount', models.DecimalField(decimal_places=6, max_digits=18)),
-                ('key', models.CharField(max_length=200, unique=True)),
-                ('state', models.CharField(choices=[('held', 'Held'), ('charged', 'Charged'), ('released', 'Released')], default='held', max_length=8)),
-                ('date_created', models.DateTimeField(auto_now_add=True)),
-                ('date_settled', models.DateTimeField(blank=True, null=True)),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='holds', to='accounts.account')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("amount", models.DecimalField(decimal_places=6, max_digits=18)),
+                ("key", models.CharField(max_length=200, unique=True)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[("held", "Held"), ("charged", "Charged"), ("released", "Released")],
+                        default="held",
+                        max_length=8,
+                    ),
+                ),
+                ("date_created", models.DateTimeField(auto_now_add=True)),
+                ("date_settled", models.DateTimeField(blank=True, null=True)),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="holds", to="accounts.account"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['id'],
-                'indexes': [models.Index(fields=['state', 'account'], name='hold_state_account')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('amount__gt', 0)), name='hold_amount_positive')],
+                "ordering": ["id"],
+                "indexes": [models.Index(fields=["state", "account"], name="hold_state_account")],
+                "constraints": [
+                    models.CheckConstraint(condition=models.Q(("amount__gt", 0)), name="hold_amount_positive")
+                ],
             },
         ),
     ]

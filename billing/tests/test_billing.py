@@ -3,8 +3,7 @@
 import base64
 import json
 import threading
-from datetime import date, datetime
-from datetime import timezone as dt_timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -12,12 +11,11 @@ import requests
 
 from accounts.services import create_account
 from addons.models import Invocation, Listing
-from addons.tests.factories import install
+from addons.tests.factories import install, make_manifest
 from billing import services
 from billing.models import Balance, BillingEvent, Hold, LedgerEntry, Statement
 from recordings import services as recording_services
 from recordings.models import AddOnResult
-from addons.tests.factories import make_manifest
 from tests.fixtures.core import funded_account
 from tests.recording_helpers import recording_manifest, wav_bytes
 
@@ -98,7 +96,9 @@ class TestPerUseAndPerSuccess:
         installed_at(
             answering({"x": 1}),
             unique_name="strict",
-            manifest_overrides={"pricing": {"model": "per_success", "price": "0.01", "success": {"status_codes": [201]}}},
+            manifest_overrides={
+                "pricing": {"model": "per_success", "price": "0.01", "success": {"status_codes": [201]}}
+            },
         )
         lookup(api, "strict")
         assert BillingEvent.objects.count() == 0
@@ -145,7 +145,11 @@ class TestBalance:
             listing = make_listing(unique_name=name, endpoint=endpoint)
             api.post(
                 "/v1/InstalledAddOns",
-                {"AvailableAddOnSid": listing.sid, "AcceptTermsOfService": "true", "Configuration": '{"language": "en"}'},
+                {
+                    "AvailableAddOnSid": listing.sid,
+                    "AcceptTermsOfService": "true",
+                    "Configuration": '{"language": "en"}',
+                },
             )
         results = lookup(api, "one", "two")
         assert results["one"]["status"] == "successful" and results["two"]["code"] == 61032
@@ -224,7 +228,9 @@ class TestPerMinute:
         assert services.charge_result_minutes(result, result.installation.version) is None  # replayed: once
         assert BillingEvent.objects.count() == 1
 
-    def test_a_failed_result_is_not_billed(self, api, client, publisher, recording_add_on, django_capture_on_commit_callbacks):
+    def test_a_failed_result_is_not_billed(
+        self, api, client, publisher, recording_add_on, django_capture_on_commit_callbacks
+    ):
         self.upload(api, 5, django_capture_on_commit_callbacks)
         result = AddOnResult.objects.get()
         self.callback(client, publisher, result, django_capture_on_commit_callbacks, body={"error": {"message": "no"}})
@@ -234,8 +240,14 @@ class TestPerMinute:
         self, api, customer, recording_add_on, httpserver, django_capture_on_commit_callbacks
     ):
         services.charge(  # spends all but 0.015 of the 100 credited, honestly (the ledger shows it)
-            key="spent", kind=BillingEvent.Kind.MANUAL, account=customer, listing=recording_add_on,
-            installation=None, quantity=1, price=Decimal("99.985"), reference="spent",
+            key="spent",
+            kind=BillingEvent.Kind.MANUAL,
+            account=customer,
+            listing=recording_add_on,
+            installation=None,
+            quantity=1,
+            price=Decimal("99.985"),
+            reference="spent",
         )
         self.upload(api, 125, django_capture_on_commit_callbacks)  # 3 minutes: 0.03 USD
         result = AddOnResult.objects.get()
@@ -298,7 +310,8 @@ class TestManualUsage:
     def test_an_unknown_item_is_not_submitted(self, report, manual):
         _, installation, items = manual
         status, body = report(
-            installation, {"billable_items": [{"sid": "BI" + "0" * 32, "quantity": 1}, {"sid": items["page"], "quantity": 1}]}
+            installation,
+            {"billable_items": [{"sid": "BI" + "0" * 32, "quantity": 1}, {"sid": items["page"], "quantity": 1}]},
         )
         assert status == 202 and [i["submitted"] for i in body["billable_items"]] == [False, True]
         assert body["total_submitted"] == 1.0 and BillingEvent.objects.count() == 1
@@ -340,7 +353,9 @@ class TestManualUsage:
     @pytest.mark.parametrize("quantity", [None, "", 0, "0", False, -1, "lots"])
     def test_400_when_a_quantity_is_null_empty_or_zero(self, report, manual, publisher, quantity):
         _, installation, items = manual
-        body = {"billable_items": [{"sid": items["report"], "quantity": 1}, {"sid": items["page"], "quantity": quantity}]}
+        body = {
+            "billable_items": [{"sid": items["report"], "quantity": 1}, {"sid": items["page"], "quantity": quantity}]
+        }
         status, reply = report(installation, body)
         assert status == 400 and "quantity" in reply["message"]
         assert BillingEvent.objects.count() == 0  # the valid item is not billed either
@@ -410,23 +425,31 @@ def assert_warned(account, words):
 class TestStatements:
     def event(self, customer, listing, amount, when, key):
         event = services.charge(  # manual: a report is its own cause; no invocation to fake
-            key=key, kind="manual", account=customer, listing=listing, installation=None,
-            quantity=1, price=Decimal(amount), reference=key,
+            key=key,
+            kind="manual",
+            account=customer,
+            listing=listing,
+            installation=None,
+            quantity=1,
+            price=Decimal(amount),
+            reference=key,
         )
         BillingEvent.objects.filter(pk=event.pk).update(date_created=when)
 
     # The event slipped in after closing is made up (events are stamped when written): the books
     # then disagree with the statement on purpose, which check_ledger reports (test_check_ledger).
     @pytest.mark.unbalanced_books
-    def test_a_months_statement_checked_by_hand(self, customer, other_customer, publisher, listing, make_listing, settings):
+    def test_a_months_statement_checked_by_hand(
+        self, customer, other_customer, publisher, listing, make_listing, settings
+    ):
         settings.MARKETPLACE_FEE_PERCENT = "20"
         second = make_listing(unique_name="second")
-        november = lambda day: datetime(2026, 11, day, 12, tzinfo=dt_timezone.utc)  # noqa: E731
+        november = lambda day: datetime(2026, 11, day, 12, tzinfo=UTC)  # noqa: E731
         self.event(customer, listing, "1.25", november(1), "a")
         self.event(customer, listing, "0.002", november(15), "b")
         self.event(other_customer, second, "3.333333", november(30), "c")
-        self.event(customer, listing, "9.99", datetime(2026, 10, 31, 23, 59, tzinfo=dt_timezone.utc), "october")
-        self.event(customer, listing, "9.99", datetime(2026, 12, 1, 0, 0, tzinfo=dt_timezone.utc), "december")
+        self.event(customer, listing, "9.99", datetime(2026, 10, 31, 23, 59, tzinfo=UTC), "october")
+        self.event(customer, listing, "9.99", datetime(2026, 12, 1, 0, 0, tzinfo=UTC), "december")
 
         statement = services.close_statement(publisher=publisher, period=date(2026, 11, 1))
         # By hand: 1.25 + 0.002 + 3.333333 = 4.585333; 20 % of it = 0.9170666 -> 0.917067; net 3.668266
@@ -445,7 +468,7 @@ class TestStatements:
         assert services.close_statement(publisher=publisher, period=date(2026, 11, 1)).gross == Decimal("4.585333")
 
     def test_the_monthly_schedule_closes_every_publishers_last_month(self, customer, publisher, listing):
-        self.event(customer, listing, "2", datetime(2026, 10, 5, tzinfo=dt_timezone.utc), "x")
+        self.event(customer, listing, "2", datetime(2026, 10, 5, tzinfo=UTC), "x")
         closed = services.close_last_month(today=date(2026, 11, 1))
         assert [(s.publisher, s.period, s.gross) for s in closed] == [(publisher, date(2026, 10, 1), Decimal("2"))]
         assert services.close_last_month(today=date(2026, 11, 3))[0].pk == closed[0].pk
@@ -473,7 +496,11 @@ class TestUsageRecords:
         assert [(r.category, r.count, r.price) for r in via_sdk] == [("marketplace-insight", "3", 0.006)]
 
     @pytest.mark.parametrize(
-        "params,name", [({"StartDate": "yesterday"}, "StartDate"), ({"StartDate": "2026-02-02", "EndDate": "2026-01-01"}, "StartDate")]
+        "params,name",
+        [
+            ({"StartDate": "yesterday"}, "StartDate"),
+            ({"StartDate": "2026-02-02", "EndDate": "2026-01-01"}, "StartDate"),
+        ],
     )
     def test_bad_dates(self, api, customer, params, name):
         reply = api.get(f"/2010-04-01/Accounts/{customer.sid}/Usage/Records.json", params)
@@ -486,8 +513,14 @@ class TestUsageRecords:
 def test_usage_is_written_in_fixed_point(api, customer, listing):
     for n in range(120):
         services.charge(
-            key=f"u{n}", kind="manual", account=customer, listing=listing, installation=None,
-            quantity=1, price=Decimal("0.01"), reference=f"u{n}",
+            key=f"u{n}",
+            kind="manual",
+            account=customer,
+            listing=listing,
+            installation=None,
+            quantity=1,
+            price=Decimal("0.01"),
+            reference=f"u{n}",
         )
     records = api.get(f"/2010-04-01/Accounts/{customer.sid}/Usage/Records.json").json()["usage_records"]
     assert records[0]["usage"] == "120" and records[0]["count"] == "120"

@@ -4,8 +4,7 @@ in the log. (These tests unbalance the books on purpose, so they are not money t
 suite's own check after money tests lives in tests/fixtures/checks.py.)"""
 
 import logging
-from datetime import date, datetime
-from datetime import timezone as dt_timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -43,10 +42,16 @@ def books(api, customer, httpserver, installed_at, publisher):
     assert services.place_holds(account=customer, wanted=[("result:XRopen", Decimal("0.05"))])
     listing = BillingEvent.objects.get().listing
     event = services.charge(
-        key="usage:r1", kind="manual", account=customer, listing=listing, installation=None,
-        quantity=2, price=Decimal("0.5"), reference="r1",
+        key="usage:r1",
+        kind="manual",
+        account=customer,
+        listing=listing,
+        installation=None,
+        quantity=2,
+        price=Decimal("0.5"),
+        reference="r1",
     )
-    BillingEvent.objects.filter(pk=event.pk).update(date_created=datetime(2026, 10, 3, tzinfo=dt_timezone.utc))
+    BillingEvent.objects.filter(pk=event.pk).update(date_created=datetime(2026, 10, 3, tzinfo=UTC))
     services.close_statement(publisher=publisher, period=date(2026, 10, 1))
     services.close_invoice(account=customer, period=date(2026, 10, 1))
     return customer

@@ -143,7 +143,9 @@ class TestPinnedPricing:
         listing = import_listing(manifest=manifest, publisher=publisher, state="active").listing
         install(api, listing, configuration=None)
         import_listing(
-            manifest={**manifest, "pricing": {"model": "per_minute", "price": "5.00"}}, publisher=publisher, state="active"
+            manifest={**manifest, "pricing": {"model": "per_minute", "price": "5.00"}},
+            publisher=publisher,
+            state="active",
         )
         before = balance(customer)
         with django_capture_on_commit_callbacks(execute=True):
@@ -188,7 +190,11 @@ class TestHolds:
         self.add_on(publisher, api, counting_publisher().url)
         result = lookup(api, "insight")["insight"]
         hold = Hold.objects.get()
-        assert (hold.key, hold.amount, hold.state) == (f"invocation:{result['request_sid']}", Decimal("0.01"), "charged")
+        assert (hold.key, hold.amount, hold.state) == (
+            f"invocation:{result['request_sid']}",
+            Decimal("0.01"),
+            "charged",
+        )
         assert hold.date_settled is not None
         assert BillingEvent.objects.get().key == hold.key
         assert balance(account) == Decimal("0.99")
@@ -214,7 +220,8 @@ class TestHolds:
         account, api = funded("1")
         server = counting_publisher(delay=1.5)
         listing = import_listing(
-            manifest=priced(server.url, "slow") | {"endpoint": {**endpoint_manifest(server.url, "slow")["endpoint"], "timeout_ms": 300, "retries": 0}},
+            manifest=priced(server.url, "slow")
+            | {"endpoint": {**endpoint_manifest(server.url, "slow")["endpoint"], "timeout_ms": 300, "retries": 0}},
             publisher=publisher,
             state="active",
         ).listing
@@ -226,7 +233,11 @@ class TestHolds:
         account, api = funded("1")
         server = counting_publisher(body={"no_match": True})
         self.add_on(
-            publisher, api, server.url, model="per_success", price="0.05",
+            publisher,
+            api,
+            server.url,
+            model="per_success",
+            price="0.05",
             success={"status_codes": [200], "absent": ["/no_match"]},
         )
         assert lookup(api, "insight")["insight"]["status"] == "successful"
@@ -282,7 +293,9 @@ class TestHolds:
 
     def test_a_hold_left_by_a_dead_process_is_released_by_the_sweep(self, funded):
         account, _ = funded("1")
-        assert billing.place_holds(account=account, wanted=[("invocation:XRdead", Decimal("0.4"))]) == {"invocation:XRdead"}
+        assert billing.place_holds(account=account, wanted=[("invocation:XRdead", Decimal("0.4"))]) == {
+            "invocation:XRdead"
+        }
         assert balance(account) == Decimal("0.6")
         assert billing.release_stale_holds() == 0  # fresh: its request may still be running
         assert billing.release_stale_holds(now=timezone.now() + timedelta(minutes=11)) == 1
@@ -318,7 +331,9 @@ class TestRecordingHolds:
         assert AddOnResult.objects.get().status == "failed"
         assert Hold.objects.get().state == "released" and balance(customer) == before
 
-    def test_an_overdue_result_releases_its_hold(self, api, customer, recording_add_on, django_capture_on_commit_callbacks):
+    def test_an_overdue_result_releases_its_hold(
+        self, api, customer, recording_add_on, django_capture_on_commit_callbacks
+    ):
         before = balance(customer)
         self.upload(api, 30, django_capture_on_commit_callbacks)
         AddOnResult.objects.update(date_deadline=timezone.now() - timedelta(seconds=1))
@@ -432,9 +447,20 @@ def web_processes(live_server, settings):
     }
     for _ in range(2):
         port = free_port()
-        command = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}", "marketplace.wsgi"]
+        command = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-c",
+            "gunicorn.conf.py",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "marketplace.wsgi",
+        ]
         processes.append(
-            subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+            subprocess.Popen(
+                command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+            )
         )
         urls.append(f"http://127.0.0.1:{port}")
     try:
@@ -467,4 +493,3 @@ def test_forty_concurrent_lookups_on_five_lookups_of_balance_through_two_process
     server = counting_publisher(delay=0.05)
     account = race_setup(publisher, server, api_for)
     assert_exactly_five_served(race(web_processes, account), account, server)
-

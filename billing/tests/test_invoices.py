@@ -3,8 +3,7 @@ totals), in the console and as CSV, closed by the same schedule as publisher sta
 
 import csv
 import io
-from datetime import date, datetime
-from datetime import timezone as dt_timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -18,8 +17,15 @@ OCTOBER = date(2026, 10, 1)
 
 def event(customer, listing, amount, key, when, *, kind="manual", quantity=1, reason=""):
     made = services.charge(
-        key=key, kind=kind, account=customer, listing=listing, installation=None,
-        quantity=quantity, price=Decimal(amount), reference=key, reason=reason,
+        key=key,
+        kind=kind,
+        account=customer,
+        listing=listing,
+        installation=None,
+        quantity=quantity,
+        price=Decimal(amount),
+        reference=key,
+        reason=reason,
     )
     BillingEvent.objects.filter(pk=made.pk).update(date_created=when)
     return made
@@ -32,13 +38,13 @@ def october(customer, other_customer, listing, make_listing):
     reports = make_listing(
         unique_name="reports", pricing={"model": "manual"}, billable_items=[{"name": "report", "price": "0.50"}]
     )
-    day = datetime(2026, 10, 3, 12, tzinfo=dt_timezone.utc)
+    day = datetime(2026, 10, 3, 12, tzinfo=UTC)
     event(customer, listing, "0.0020", "a", day)
-    event(customer, listing, "0.0020", "b", datetime(2026, 10, 31, 23, 59, 59, tzinfo=dt_timezone.utc))
+    event(customer, listing, "0.0020", "b", datetime(2026, 10, 31, 23, 59, 59, tzinfo=UTC))
     event(customer, reports, "0.50", "c", day, kind="manual", quantity=4)
     event(customer, reports, "0.50", "d", day, kind="credit", quantity=-1, reason="a duplicate")
-    event(customer, listing, "9", "sept", datetime(2026, 9, 30, 23, 59, 59, tzinfo=dt_timezone.utc))
-    event(customer, listing, "9", "nov", datetime(2026, 11, 1, tzinfo=dt_timezone.utc))
+    event(customer, listing, "9", "sept", datetime(2026, 9, 30, 23, 59, 59, tzinfo=UTC))
+    event(customer, listing, "9", "nov", datetime(2026, 11, 1, tzinfo=UTC))
     event(other_customer, listing, "7", "theirs", day)
     return customer
 
@@ -46,7 +52,10 @@ def october(customer, other_customer, listing, make_listing):
 def test_figures_checked_by_hand(october):
     figures = services.invoice_figures(october, OCTOBER)
     assert (figures["events"], figures["charges"], figures["credits"], figures["total"]) == (
-        4, Decimal("2.004"), Decimal("-0.5"), Decimal("1.504"),
+        4,
+        Decimal("2.004"),
+        Decimal("-0.5"),
+        Decimal("1.504"),
     )
     assert figures["lines"] == [
         {"listing": "caller_insight", "publisher": figures["lines"][0]["publisher"], "events": 2,
@@ -67,7 +76,7 @@ def test_the_monthly_schedule_closes_invoices_with_statements(october, other_cus
     mine = Invoice.objects.get(account=october, period=OCTOBER)
     assert (mine.status, mine.events, mine.total) == ("closed", 4, Decimal("1.504"))
     # Closed is closed: a late event does not change it, closing again returns the same row.
-    event(october, listing, "1", "late", datetime(2026, 10, 5, tzinfo=dt_timezone.utc))
+    event(october, listing, "1", "late", datetime(2026, 10, 5, tzinfo=UTC))
     again = services.close_last_months_invoices(today=date(2026, 11, 2))
     assert mine.pk in {i.pk for i in again}
     assert Invoice.objects.get(pk=mine.pk).total == Decimal("1.504")
@@ -78,7 +87,7 @@ def test_the_monthly_schedule_closes_invoices_with_statements(october, other_cus
 def test_the_scheduled_task_closes_both(october, monkeypatch):
     from django.utils import timezone
 
-    monkeypatch.setattr(timezone, "now", lambda: datetime(2026, 11, 1, 0, 5, tzinfo=dt_timezone.utc))
+    monkeypatch.setattr(timezone, "now", lambda: datetime(2026, 11, 1, 0, 5, tzinfo=UTC))
     closed = tasks.close_last_month()
     assert f"{october.sid} 2026-10" in closed and Invoice.objects.filter(period=OCTOBER).count() == 2
 
@@ -99,7 +108,9 @@ def test_the_console_page_and_csv(october, publisher):
 
 
 def test_an_open_months_csv_is_computed_now(october):
-    rows = list(csv.reader(io.StringIO(console_client(october, "cust").get("/console/invoices/2026-09.csv").content.decode())))
+    rows = list(
+        csv.reader(io.StringIO(console_client(october, "cust").get("/console/invoices/2026-09.csv").content.decode()))
+    )
     assert rows[-1] == ["total", "", "1", "9.00", "0.00", "9.00"]
 
 

@@ -15,8 +15,8 @@ import requests
 from addons.models import BillableItem, Notification
 from billing import services as billing_services
 from billing.models import Balance, BillingEvent, LedgerEntry, UsageReport
-from marketplace.errors import InvalidManifest
 from billing.tests.test_billing import lookup
+from marketplace.errors import InvalidManifest
 from tests.fixtures import cluster
 from tests.fixtures.cluster import ROOT
 
@@ -137,8 +137,15 @@ class TestTruthfulAnswers:
 
     def test_the_same_quantity_written_another_way_is_the_same_request(self, manual, report):
         _, installation, items = manual
-        first = report(installation, None, token="t-5", raw=json.dumps({"billable_items": [{"sid": items["page"], "quantity": 2}]}))
-        again = report(installation, None, token="t-5", raw=json.dumps({"billable_items": [{"sid": items["page"], "quantity": 2.0}]}))
+        first = report(
+            installation, None, token="t-5", raw=json.dumps({"billable_items": [{"sid": items["page"], "quantity": 2}]})
+        )
+        again = report(
+            installation,
+            None,
+            token="t-5",
+            raw=json.dumps({"billable_items": [{"sid": items["page"], "quantity": 2.0}]}),
+        )
         assert first[0] == 202 and again == first and BillingEvent.objects.count() == 1
 
     def test_the_same_token_on_another_installation_is_a_409(self, manual, report, api):
@@ -146,8 +153,10 @@ class TestTruthfulAnswers:
         second = api.post(
             "/v1/InstalledAddOns",
             {
-                "AvailableAddOnSid": listing.sid, "AcceptTermsOfService": "true",
-                "Configuration": '{"language": "en"}', "UniqueName": "second",
+                "AvailableAddOnSid": listing.sid,
+                "AcceptTermsOfService": "true",
+                "Configuration": '{"language": "en"}',
+                "UniqueName": "second",
             },
         ).json()["sid"]
         assert report(installation, one(items["report"], 1), token="t-3")[0] == 202
@@ -177,14 +186,18 @@ class TestQuantities:
     ):
         _, installation, items = manual
         raw = '{"billable_items": [{"sid": "%s", "quantity": 1}, {"sid": "%s", "quantity": %s}]}' % (  # noqa: UP031 (JSON text: an f-string would double every brace)
-            items["report"], items["page"], raw_quantity,
+            items["report"],
+            items["page"],
+            raw_quantity,
         )
         status, reply = report(installation, None, raw=raw)
         assert status == 400, reply
         assert "billable_items[1].quantity" in reply["message"]
         assert written() == (0, 1, 0)
 
-    @pytest.mark.parametrize("quantity, amount", [("0.000001", "0.000000"), ("12.345678", "0.123457"), (100000, "1000")])
+    @pytest.mark.parametrize(
+        "quantity, amount", [("0.000001", "0.000000"), ("12.345678", "0.123457"), (100000, "1000")]
+    )
     def test_six_places_and_the_cap_itself_are_taken(self, manual, report, quantity, amount):
         _, installation, items = manual
         status, body = report(installation, one(items["page"], quantity))
@@ -253,7 +266,11 @@ class TestCredits:
             "billable_items": [{"sid": items["report"], "quantity": -3, "submitted": True}],
         }
         credit = BillingEvent.objects.get(kind="credit")
-        assert (credit.quantity, credit.amount, credit.reason) == (Decimal("-3"), Decimal("-1.5"), "Duplicate reports on 1 Dec")
+        assert (credit.quantity, credit.amount, credit.reason) == (
+            Decimal("-3"),
+            Decimal("-1.5"),
+            "Duplicate reports on 1 Dec",
+        )
         entry = credit.ledger_entry
         assert (entry.kind, entry.amount) == ("credit", Decimal("1.5")) and "Duplicate reports on 1 Dec" in entry.reason
         assert balance(customer) == Decimal("99.5")
@@ -364,13 +381,13 @@ class TestConcurrentReports:
 def test_numbers_on_the_wire_are_exact(manual, report):
     _, installation, items = manual
     raw = '{"billable_items": [{"sid": "%s", "quantity": 0.1}, {"sid": "%s", "quantity": 0.2}]}' % (  # noqa: UP031 (JSON text: an f-string would double every brace)
-        items["report"], items["page"],
+        items["report"],
+        items["page"],
     )
     status, body = report(installation, None, raw=raw)
     assert status == 202 and body["total_submitted"] == 0.3  # not 0.30000000000000004
     amounts = sorted(event.amount for event in BillingEvent.objects.all())
     assert amounts == [Decimal("0.002"), Decimal("0.05")]
-
 
 
 REPORTER = """
@@ -401,12 +418,29 @@ def test_reports_from_separate_processes(transactional_db, manual, publisher, cu
     _, installation, items = manual
     go = tmp_path / "go"
     body = json.dumps([{"sid": items["report"], "quantity": 2}])
-    env = {**os.environ, "DATABASE_URL": cluster.test_database_url(), "SECRET_KEY": settings.SECRET_KEY,
-           "DJANGO_SETTINGS_MODULE": "marketplace.settings"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": cluster.test_database_url(),
+        "SECRET_KEY": settings.SECRET_KEY,
+        "DJANGO_SETTINGS_MODULE": "marketplace.settings",
+    }
     processes = [
         subprocess.Popen(
-            [sys.executable, "-c", REPORTER, str(go), publisher.sid, installation, body, "same" if same_token else f"t{n}"],
-            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            [
+                sys.executable,
+                "-c",
+                REPORTER,
+                str(go),
+                publisher.sid,
+                installation,
+                body,
+                "same" if same_token else f"t{n}",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         for n in range(4)
     ]
@@ -446,7 +480,9 @@ def test_every_refused_report_is_an_alert_in_the_publishers_debugger(
 def test_the_service_alerts_a_refusal_whoever_calls_it(manual, publisher, customer):
     _, installation, items = manual
     with pytest.raises(billing_services.UsageRefused):
-        billing_services.report_usage(publisher=customer, installation_sid=installation, items=[{"sid": items["report"], "quantity": 1}])
+        billing_services.report_usage(
+            publisher=customer, installation_sid=installation, items=[{"sid": items["report"], "quantity": 1}]
+        )
     alert = Notification.objects.get(account=customer)
     assert alert.error_code == 20403 and installation in alert.message
     assert not Notification.objects.filter(account=publisher).exists()

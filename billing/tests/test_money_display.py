@@ -25,8 +25,14 @@ NOISE = re.compile(r"\d\.\d*(9999|0000)\d*[1-9]")
 
 def charge(customer, listing, price, key, quantity=1, days_ago=0):
     event = services.charge(
-        key=key, kind="manual", account=customer, listing=listing, installation=None,
-        quantity=quantity, price=Decimal(price), reference=key,
+        key=key,
+        kind="manual",
+        account=customer,
+        listing=listing,
+        installation=None,
+        quantity=quantity,
+        price=Decimal(price),
+        reference=key,
     )
     if days_ago:
         BillingEvent.objects.filter(pk=event.pk).update(date_created=timezone.now() - timezone.timedelta(days=days_ago))
@@ -126,6 +132,9 @@ def test_statement_and_invoice_pages_show_cents(customer, publisher, listing):
 
 def test_a_day_a_credit_outweighed_draws_no_bar():
     today = timezone.now().date()
-    rows = [{"day": today, "series": "x", "amount": Decimal("-0.5")}, {"day": today, "series": "y", "amount": Decimal("1")}]
+    rows = [
+        {"day": today, "series": "x", "amount": Decimal("-0.5")},
+        {"day": today, "series": "y", "amount": Decimal("1")},
+    ]
     svg, _ = stacked_bars(rows, start=today, end=today)
     assert "x: " not in svg and "y: 1.00 USD" in svg and 'height="-' not in svg

@@ -2,8 +2,7 @@
 
 import csv
 import io
-from datetime import date, datetime
-from datetime import timezone as dt_timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -16,8 +15,14 @@ from tests.fixtures.core import console_client
 
 def charge(customer, listing, amount, key, when=None):
     event = services.charge(  # manual: a report is its own cause (check_ledger); no invocation to fake
-        key=key, kind="manual", account=customer, listing=listing, installation=None,
-        quantity=1, price=Decimal(amount), reference=key,
+        key=key,
+        kind="manual",
+        account=customer,
+        listing=listing,
+        installation=None,
+        quantity=1,
+        price=Decimal(amount),
+        reference=key,
     )
     if when:
         BillingEvent.objects.filter(pk=event.pk).update(date_created=when)
@@ -46,14 +51,18 @@ def test_usage_is_the_accounts_own(customer, other_customer, listing):
 
 def test_statements_page_and_csv_for_a_closed_month(publisher, customer, listing, settings):
     settings.MARKETPLACE_FEE_PERCENT = "20"
-    charge(customer, listing, "10", "x", when=datetime(2026, 10, 3, tzinfo=dt_timezone.utc))
+    charge(customer, listing, "10", "x", when=datetime(2026, 10, 3, tzinfo=UTC))
     services.close_statement(publisher=publisher, period=date(2026, 10, 1))
     console = console_client(publisher, "pub")
     page = console.get("/console/publisher/statements/").content.decode()
     assert "October 2026" in page and "8.00" in page and "8.000000" not in page
     rows = list(csv.reader(io.StringIO(console.get("/console/publisher/statements/2026-10.csv").content.decode())))
     assert rows[1] == ["caller_insight", "manual", "1", "1", "10.00"]
-    assert rows[-3:] == [["gross", "", "1", "", "10.00"], ["fee (20.00 %)", "", "", "", "2.00"], ["net", "", "", "", "8.00"]]
+    assert rows[-3:] == [
+        ["gross", "", "1", "", "10.00"],
+        ["fee (20.00 %)", "", "", "", "2.00"],
+        ["net", "", "", "", "8.00"],
+    ]
 
 
 def test_statements_are_for_publishers(customer):
@@ -74,10 +83,17 @@ def test_staff_add_credit_in_the_admin(admin_client, customer, admin_user):
     assert reply.status_code == 302
     assert services.balance_of(customer) == Decimal("112.5")
     entry = customer.ledger.order_by("-id").first()
-    assert (entry.kind, entry.amount, entry.reason, entry.created_by) == ("credit", Decimal("12.5"), "Welcome credit", admin_user)
+    assert (entry.kind, entry.amount, entry.reason, entry.created_by) == (
+        "credit",
+        Decimal("12.5"),
+        "Welcome credit",
+        admin_user,
+    )
 
 
 def test_the_admin_refuses_a_non_positive_credit(admin_client, customer):
-    reply = admin_client.post("/admin/billing/ledgerentry/add/", {"account": customer.pk, "amount": "-3", "reason": "x"})
+    reply = admin_client.post(
+        "/admin/billing/ledgerentry/add/", {"account": customer.pk, "amount": "-3", "reason": "x"}
+    )
     assert reply.status_code == 200 and "more than 0" in reply.content.decode()
     assert services.balance_of(customer) == Decimal("100")

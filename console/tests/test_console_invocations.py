@@ -91,7 +91,11 @@ def test_the_test_console_keeps_what_was_typed_and_shows_errors_by_field(publish
     assert Invocation.objects.count() == 0
     schema_error = publisher_console.post(
         f"/console/publisher/listings/{listing.sid}/test/",
-        {"version": listing.latest_version.sid, "integration_point": "lookups", "configuration": '{"letter_case": "x"}'},
+        {
+            "version": listing.latest_version.sid,
+            "integration_point": "lookups",
+            "configuration": '{"letter_case": "x"}',
+        },
     )
     assert "letter_case" in schema_error.content.decode() and Invocation.objects.count() == 0
 

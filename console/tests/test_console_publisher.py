@@ -34,18 +34,26 @@ def test_manifest_errors_are_shown_by_json_path_and_the_text_is_kept(publisher, 
 
 
 def test_invalid_json_is_reported_with_its_position(publisher, listing):
-    page = console_client(publisher, "pub").post(
-        f"/console/publisher/listings/{listing.sid}/", {"manifest_text": '{"unique_name": \n oops'}
-    ).content.decode()
+    page = (
+        console_client(publisher, "pub")
+        .post(f"/console/publisher/listings/{listing.sid}/", {"manifest_text": '{"unique_name": \n oops'})
+        .content.decode()
+    )
     assert "line 2" in page
 
 
 def record(listing, latency, outcome="success", days_ago=0, **extra):
     fields = {"attempts": 1, **extra}
     row = Invocation.objects.create(
-        account=listing.publisher, listing=listing, version=listing.latest_version, integration_point="lookups",
-        status="successful" if outcome == "success" else "failed", outcome=outcome,
-        latency_ms=latency, sla_breach=outcome != "success", **fields,
+        account=listing.publisher,
+        listing=listing,
+        version=listing.latest_version,
+        integration_point="lookups",
+        status="successful" if outcome == "success" else "failed",
+        outcome=outcome,
+        latency_ms=latency,
+        sla_breach=outcome != "success",
+        **fields,
     )
     Invocation.objects.filter(pk=row.pk).update(date_created=timezone.now() - timedelta(days=days_ago))
 

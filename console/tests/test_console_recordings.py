@@ -9,8 +9,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from addons.tests.factories import install
 from recordings import services
 from recordings.models import AddOnResult, Recording
-from tests.recording_helpers import recording_manifest, wav_bytes
 from tests.fixtures.core import console_client
+from tests.recording_helpers import recording_manifest, wav_bytes
 
 
 @pytest.fixture

@@ -19,8 +19,10 @@ def silence(ms):
 def dtmf(digit, ms=150):
     row = next(i for i, keys in enumerate(KEYS) if digit in keys)
     low, high = ROWS[row], COLUMNS[KEYS[row].index(digit)]
-    return [0.35 * (math.sin(2 * math.pi * low * n / RATE) + math.sin(2 * math.pi * high * n / RATE))
-            for n in range(RATE * ms // 1000)]
+    return [
+        0.35 * (math.sin(2 * math.pi * low * n / RATE) + math.sin(2 * math.pi * high * n / RATE))
+        for n in range(RATE * ms // 1000)
+    ]
 
 
 def speechlike(ms):

@@ -6,8 +6,8 @@ from drf_spectacular.utils import OpenApiParameter
 from rest_framework.response import Response
 
 from addons import selectors
-from invocation.carrier import carrier_of
 from invocation import engine
+from invocation.carrier import carrier_of
 from marketplace.api import params
 from marketplace.api.formats import absolute_url
 from marketplace.api.openapi import LOOKUP, operation, query, resource
@@ -20,32 +20,42 @@ LOOKUP_TYPES = {"carrier", "caller-name"}
 
 class PhoneNumberLookup(AccountAPIView):
     @operation(
-        "FetchPhoneNumber", "Look a number up, running the named add-ons on it.", "Lookups v1",
+        "FetchPhoneNumber",
+        "Look a number up, running the named add-ons on it.",
+        "Lookups v1",
         {200: resource("The number, with `add_ons` when AddOns was given.", LOOKUP)},
         parameters=(
             OpenApiParameter(
-                "phone_number", type=str, location=OpenApiParameter.PATH,
+                "phone_number",
+                type=str,
+                location=OpenApiParameter.PATH,
                 description="E.164, or national with CountryCode; a number that is not valid answers 404.",
             ),
             query(
                 "CountryCode", {"type": "string", "minLength": 2, "maxLength": 2}, "ISO 3166-1 alpha-2; US by default."
             ),
             query(
-                "Type", {"type": "array", "items": {"type": "string", "enum": ["carrier", "caller-name"]}},
+                "Type",
+                {"type": "array", "items": {"type": "string", "enum": ["carrier", "caller-name"]}},
                 "`carrier`: the operator the number's range was allocated to and its line type (mobile, landline, "
                 "voip), from the phonenumbers library's data; `caller-name` is accepted and stays null (no owner data).",
-                style="form", explode=True,
+                style="form",
+                explode=True,
             ),
             query(
-                "AddOns", {"type": "array", "items": {"type": "string"}},
+                "AddOns",
+                {"type": "array", "items": {"type": "string"}},
                 "Unique names of installed add-ons to run; repeat the parameter for several.",
-                style="form", explode=True,
+                style="form",
+                explode=True,
             ),
             query(
-                "AddOnsData", {"type": "object", "additionalProperties": {"type": "string"}},
+                "AddOnsData",
+                {"type": "object", "additionalProperties": {"type": "string"}},
                 "Runtime data for the add-ons, sent as `AddOns.<unique name>.<field>=value` (the SDK's "
                 "add_ons_data); the add-on must be listed in AddOns.",
-                style="form", explode=True,
+                style="form",
+                explode=True,
             ),
         ),
         errors=(400, 404),

@@ -20,7 +20,9 @@ class InboundView(AccountAPIView):
         sender = params.e164(data, "From", required=True)
         to = params.e164(data, "To", required=True)
         body = params.string(data, "Body", required=True, max_length=1600) if self.kind == "message" else None
-        number = IncomingPhoneNumber.objects.select_related("account").filter(phone_number=to, account=self.account).first()
+        number = (
+            IncomingPhoneNumber.objects.select_related("account").filter(phone_number=to, account=self.account).first()
+        )
         if number is None:
             raise NotFound(f"Parameter 'To': {to} is not a phone number of this account", param="To")
         result = inbound.receive(phone_number=number, kind=self.kind, sender=sender, body=body)
@@ -29,8 +31,10 @@ class InboundView(AccountAPIView):
 
 @extend_schema_view(
     post=operation(
-        "CreateInboundMessage", "A message arriving at one of your numbers: runs its add-ons, then its webhook.",
-        SANDBOX, {201: resource("What the add-ons and the webhook made of it.", "sandbox.v1.inbound")},
+        "CreateInboundMessage",
+        "A message arriving at one of your numbers: runs its add-ons, then its webhook.",
+        SANDBOX,
+        {201: resource("What the add-ons and the webhook made of it.", "sandbox.v1.inbound")},
         body=form(
             {
                 "From": {**E164, "description": "The sender."},
@@ -39,7 +43,8 @@ class InboundView(AccountAPIView):
             },
             required=("From", "To", "Body"),
         ),
-        body_required=True, errors=(400, 404, 415),
+        body_required=True,
+        errors=(400, 404, 415),
     ),
 )
 class InboundMessage(InboundView):
@@ -48,13 +53,16 @@ class InboundMessage(InboundView):
 
 @extend_schema_view(
     post=operation(
-        "CreateInboundCall", "A call arriving at one of your numbers: runs its add-ons, then its webhook.",
-        SANDBOX, {201: resource("What the add-ons and the webhook made of it.", "sandbox.v1.inbound")},
+        "CreateInboundCall",
+        "A call arriving at one of your numbers: runs its add-ons, then its webhook.",
+        SANDBOX,
+        {201: resource("What the add-ons and the webhook made of it.", "sandbox.v1.inbound")},
         body=form(
             {"From": {**E164, "description": "The caller."}, "To": {**E164, "description": "One of your numbers."}},
             required=("From", "To"),
         ),
-        body_required=True, errors=(400, 404, 415),
+        body_required=True,
+        errors=(400, 404, 415),
     ),
 )
 class InboundCall(InboundView):

@@ -22,8 +22,10 @@ from marketplace.errors import InvalidParameter
 
 class TestInvocation(PublisherAPIView):
     @operation(
-        "CreateTestInvocation", "Call your own listing version with sample input, as a customer's call would.",
-        SANDBOX, {200: resource("What was sent, what came back, and the verdict.", "sandbox.v1.test_invocation")},
+        "CreateTestInvocation",
+        "Call your own listing version with sample input, as a customer's call would.",
+        SANDBOX,
+        {200: resource("What was sent, what came back, and the verdict.", "sandbox.v1.test_invocation")},
         parameters=(path_sid("listing_sid", "XB", "listing (yours)"),),
         body=form(
             {

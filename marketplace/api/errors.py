@@ -8,8 +8,7 @@ from django.views.defaults import page_not_found
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
-from marketplace import outages
-from marketplace import codes
+from marketplace import codes, outages
 from marketplace.errors import MarketplaceError, error_body
 
 logger = logging.getLogger(__name__)

@@ -88,8 +88,12 @@ EXTRA_PROPERTIES = {
 # Webhook URLs a number may not have: we send "" then, as Twilio does, which `format: uri` refuses.
 UNSET_URL_PROPERTIES = {
     "api.v2010.account.incoming_phone_number": (
-        "sms_url", "sms_fallback_url", "voice_url", "voice_fallback_url", "status_callback",
-    ),  # fmt: skip
+        "sms_url",
+        "sms_fallback_url",
+        "voice_url",
+        "voice_fallback_url",
+        "status_callback",
+    ),
 }
 
 V1_META = "marketplace.v1.ListMeta"
@@ -179,9 +183,21 @@ OWN_COMPONENTS = {
         "type": "object",
         "description": "A debugger alert: a failed or refused invocation (Twilio's Monitor Alert, list shape).",
         "required": [
-            "account_sid", "alert_text", "api_version", "date_created", "date_generated", "date_updated",
-            "error_code", "log_level", "more_info", "request_method", "request_url", "resource_sid", "sid", "url",
-        ],  # fmt: skip
+            "account_sid",
+            "alert_text",
+            "api_version",
+            "date_created",
+            "date_generated",
+            "date_updated",
+            "error_code",
+            "log_level",
+            "more_info",
+            "request_method",
+            "request_url",
+            "resource_sid",
+            "sid",
+            "url",
+        ],
         "properties": {
             "account_sid": {"type": "string", "pattern": "^AC[0-9a-fA-F]{32}$"},
             "alert_text": {"type": "string"},
@@ -217,9 +233,21 @@ OWN_COMPONENTS = {
         "type": "object",
         "description": "A publisher's test call of one listing version: the request sent, the answer, the verdict.",
         "required": [
-            "request_sid", "listing_sid", "version_sid", "integration_point", "request", "request_validation",
-            "response", "response_validation", "status", "outcome", "code", "message", "result", "limits",
-        ],  # fmt: skip
+            "request_sid",
+            "listing_sid",
+            "version_sid",
+            "integration_point",
+            "request",
+            "request_validation",
+            "response",
+            "response_validation",
+            "status",
+            "outcome",
+            "code",
+            "message",
+            "result",
+            "limits",
+        ],
         "properties": {
             "request_sid": {"type": "string"},
             "listing_sid": {"type": "string", "pattern": "^XB[0-9a-fA-F]{32}$"},
@@ -356,7 +384,11 @@ def query(name, schema, description, **kwargs):
 
 PAGING = (
     query("PageSize", {"type": "integer", "minimum": 1, "maximum": 1000}, "Resources per page: 50 unless given."),
-    query("Page", {"type": "integer", "minimum": 0}, "The page index: client state with PageToken; without it, page N starts after N × PageSize rows."),
+    query(
+        "Page",
+        {"type": "integer", "minimum": 0},
+        "The page index: client state with PageToken; without it, page N starts after N × PageSize rows.",
+    ),
     query("PageToken", {"type": "string"}, "The opaque token from `next_page_url` / `previous_page_url`."),
 )
 ACCOUNT_SID = path_sid("account_sid", "AC", "account: your own (the one that authenticates)")
@@ -365,10 +397,16 @@ RECORDING_FILTERS = (
     query("DateCreated", _CREATED, "Created on this UTC day (`YYYY-MM-DD`, or the day of a date-time)."),
     query("DateCreated<", _CREATED, "Created on or before this day (`YYYY-MM-DD`) or date-time."),
     query("DateCreated>", _CREATED, "Created on or after this day (`YYYY-MM-DD`) or date-time."),
-    query("CallSid", {"type": "string", "pattern": "^CA[0-9a-fA-F]{32}$"}, "Recordings of this call: none "
-          "here, uploads are of no call."),
-    query("ConferenceSid", {"type": "string", "pattern": "^CF[0-9a-fA-F]{32}$"}, "Recordings of this "
-          "conference: none here."),
+    query(
+        "CallSid",
+        {"type": "string", "pattern": "^CA[0-9a-fA-F]{32}$"},
+        "Recordings of this call: none here, uploads are of no call.",
+    ),
+    query(
+        "ConferenceSid",
+        {"type": "string", "pattern": "^CF[0-9a-fA-F]{32}$"},
+        "Recordings of this conference: none here.",
+    ),
 )
 
 
@@ -426,8 +464,6 @@ RESPONSE_HEADERS = (
         "Location", type=str, location=OpenApiParameter.HEADER, response=[307], description="Same as `redirect_to`."
     ),
 )
-
-
 
 
 def resource(description, name):

@@ -4,7 +4,6 @@ from rest_framework.views import APIView
 
 from marketplace.api import params
 from marketplace.api.throttling import AccountRateThrottle, PublisherRateThrottle
-
 from marketplace.errors import NotFound
 from marketplace.sids import normalize_sid
 

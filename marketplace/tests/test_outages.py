@@ -28,7 +28,9 @@ def test_rate_limits_fail_open_while_the_cache_is_unreachable(api, settings, unr
     assert "rate limit throttle-account: backing service unreachable (ConnectionError)" in caplog.text
 
 
-def test_publishers_are_called_while_the_cache_is_unreachable(api, settings, unreachable_cache, httpserver, installed_at):
+def test_publishers_are_called_while_the_cache_is_unreachable(
+    api, settings, unreachable_cache, httpserver, installed_at
+):
     settings.CIRCUIT_FAILURES = 1
     httpserver.expect_request("/down").respond_with_data("down", status=500)
     installed_at(httpserver.url_for("/down"), unique_name="down", retries=0)

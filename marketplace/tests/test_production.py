@@ -17,9 +17,14 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def django_in_a_subprocess(code, **env):
     """Run `code` with Django set up under the given environment; its stdout."""
-    script = "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'marketplace.settings'); django.setup()\n" + code
+    script = (
+        "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'marketplace.settings'); django.setup()\n"
+        + code
+    )
     environment = {**os.environ, **env}
-    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=60
+    )
     return result
 
 
@@ -33,7 +38,11 @@ PRODUCTION = {
 def test_check_deploy_is_clean_in_production():
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT, env={**os.environ, **PRODUCTION}, capture_output=True, text=True, timeout=60,
+        cwd=ROOT,
+        env={**os.environ, **PRODUCTION},
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
@@ -42,7 +51,11 @@ def test_check_deploy_is_clean_in_production():
 def test_production_refuses_to_start_without_a_secret_key():
     result = subprocess.run(
         [sys.executable, "manage.py", "check"],
-        cwd=ROOT, env={**os.environ, "MARKETPLACE_ENV": "production", "SECRET_KEY": ""}, capture_output=True, text=True, timeout=60,
+        cwd=ROOT,
+        env={**os.environ, "MARKETPLACE_ENV": "production", "SECRET_KEY": ""},
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode != 0 and "SECRET_KEY" in result.stderr
 
@@ -66,7 +79,8 @@ def test_production_cookies_are_secure_and_http_only():
     result = django_in_a_subprocess(
         "from django.conf import settings\n"
         "print(settings.SESSION_COOKIE_SECURE, settings.CSRF_COOKIE_SECURE, settings.SESSION_COOKIE_HTTPONLY, settings.DEBUG)\n",
-        **PRODUCTION, DEBUG="1",
+        **PRODUCTION,
+        DEBUG="1",
     )
     assert result.stdout.strip() == "True True True False", result.stderr
 
@@ -74,7 +88,12 @@ def test_production_cookies_are_secure_and_http_only():
 def test_healthz_and_readyz(client, db):
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz")
-    assert ready.status_code == 200 and ready.json() == {"status": "ok", "database": "ok", "broker": "ok", "cache": "ok"}
+    assert ready.status_code == 200 and ready.json() == {
+        "status": "ok",
+        "database": "ok",
+        "broker": "ok",
+        "cache": "ok",
+    }
 
 
 def test_readyz_is_503_when_the_database_is_unreachable():
@@ -112,7 +131,10 @@ def test_json_log_lines_carry_the_request_sid():
 
 @pytest.mark.parametrize(
     "path",
-    ["/callbacks/v1/AddOnResults/XR" + "a" * 32 + "/" + "c0ffee" * 8, "/downloads/v1/Payloads/eyJzaWQiOiJYSCJ9:1vX:sig-nature_"],
+    [
+        "/callbacks/v1/AddOnResults/XR" + "a" * 32 + "/" + "c0ffee" * 8,
+        "/downloads/v1/Payloads/eyJzaWQiOiJYSCJ9:1vX:sig-nature_",
+    ],
 )
 def test_log_lines_keep_paths_but_not_the_tokens_in_them(rf, path):
     """Django logs a failed request as 'Not Found: <path>' with the request beside it."""

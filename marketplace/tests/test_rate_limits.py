@@ -63,7 +63,9 @@ def test_concurrent_requests_cannot_slip_past_the_limit(live_server, customer, s
     def burst():
         barrier.wait()
         for _ in range(3):
-            reply = requests.get(f"{live_server.url}/v1/InstalledAddOns", auth=(customer.sid, customer.auth_token), timeout=10)
+            reply = requests.get(
+                f"{live_server.url}/v1/InstalledAddOns", auth=(customer.sid, customer.auth_token), timeout=10
+            )
             statuses.append(reply.status_code)
 
     threads = [threading.Thread(target=burst) for _ in range(8)]

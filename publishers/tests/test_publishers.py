@@ -247,7 +247,12 @@ def test_sentiment_over_http(server):
         server,
         "POST",
         "/sentiment",
-        json_body={"body": "The delivery was not good", "from": "+14155550100", "to": "+18778894546", "negation": "true"},
+        json_body={
+            "body": "The delivery was not good",
+            "from": "+14155550100",
+            "to": "+18778894546",
+            "negation": "true",
+        },
     )
     assert response.status_code == 200
     assert response.json() == {
@@ -371,7 +376,9 @@ def test_hand_made_twilio_signatures_are_accepted(server):
     response = send("POST", json_url, signature=signature, body=body)
     assert response.json()["sentiment"] == "positive"
     # sign_request, used by the other tests, builds the very same URL.
-    helper = sign_request(TOKEN, f"{server.url}/sentiment", issued_at=datetime.fromisoformat(date), ttl_ms=5000, body=body)
+    helper = sign_request(
+        TOKEN, f"{server.url}/sentiment", issued_at=datetime.fromisoformat(date), ttl_ms=5000, body=body
+    )
     assert (helper.url, helper.signature) == (json_url, signature)
 
 
@@ -427,7 +434,9 @@ def test_expired_request_is_rejected_whatever_the_headers_say(server):
 
 
 def test_request_from_the_future_is_rejected(server):
-    signed = sign(server, "/reputation", query={"phone": "+18778894546"}, issued_at=datetime.now(UTC) + timedelta(minutes=10))
+    signed = sign(
+        server, "/reputation", query={"phone": "+18778894546"}, issued_at=datetime.now(UTC) + timedelta(minutes=10)
+    )
     assert_rejected(send("GET", signed.url, signature=signed.signature), "request_from_future")
 
 
@@ -450,9 +459,13 @@ def test_freshness_window_allows_the_clock_skew():
     assert future.value.code == "request_from_future"
 
 
-@pytest.mark.parametrize("date, ttl", [("yesterday", "5000"), ("2026-11-22T10:00:00Z", "-5"), ("2026-11-22T10:00:00Z", "5s")])
+@pytest.mark.parametrize(
+    "date, ttl", [("yesterday", "5000"), ("2026-11-22T10:00:00Z", "-5"), ("2026-11-22T10:00:00Z", "5s")]
+)
 def test_malformed_date_or_ttl_is_rejected(date, ttl):
-    url = "http://127.0.0.1:8101/reputation?" + urlencode({"phone": "+18778894546", "twilio_date": date, "twilio_ttl": ttl})
+    url = "http://127.0.0.1:8101/reputation?" + urlencode(
+        {"phone": "+18778894546", "twilio_date": date, "twilio_ttl": ttl}
+    )
     signature = RequestValidator(TOKEN).compute_signature(url, {})
     with pytest.raises(RequestRejected) as raised:
         verify_request(auth_token=TOKEN, url=url, signature=signature, now=datetime(2026, 11, 22, 10, 0, tzinfo=UTC))
@@ -470,7 +483,9 @@ def test_public_url_replaces_scheme_and_host():
         method="GET", target=target, headers={"X-Twilio-Signature": behind_proxy.signature}, host="127.0.0.1:8101"
     )
     assert app.handle(request).status == 200
-    loopback = sign_request(TOKEN, "http://127.0.0.1:8101/reputation?phone=%2B18778894546", issued_at=issued, ttl_ms=5000)
+    loopback = sign_request(
+        TOKEN, "http://127.0.0.1:8101/reputation?phone=%2B18778894546", issued_at=issued, ttl_ms=5000
+    )
     request = IncomingRequest(
         method="GET", target=target, headers={"X-Twilio-Signature": loopback.signature}, host="127.0.0.1:8101"
     )
@@ -497,7 +512,9 @@ def test_replay_still_needs_a_valid_signature(server):
     assert call(server, "GET", "/reputation", query={"phone": "+18778894546"}, sid=sid).status_code == 200
     signed = sign(server, "/reputation", query={"phone": "+18778894546"}, token=OTHER_TOKEN)
     assert_rejected(send("GET", signed.url, signature=signed.signature, sid=sid), "invalid_signature")
-    expired = sign(server, "/reputation", query={"phone": "+18778894546"}, issued_at=datetime.now(UTC) - timedelta(hours=1))
+    expired = sign(
+        server, "/reputation", query={"phone": "+18778894546"}, issued_at=datetime.now(UTC) - timedelta(hours=1)
+    )
     assert_rejected(send("GET", expired.url, signature=expired.signature, sid=sid), "request_expired")
 
 
@@ -512,7 +529,9 @@ def test_replay_does_not_recompute():
 
     def request(e164, sid):
         form = {"e164": e164}
-        signed = sign_request(TOKEN, "http://127.0.0.1:8101/anagram", issued_at=datetime.now(UTC), ttl_ms=5000, form=form)
+        signed = sign_request(
+            TOKEN, "http://127.0.0.1:8101/anagram", issued_at=datetime.now(UTC), ttl_ms=5000, form=form
+        )
         headers = {"X-Twilio-Signature": signed.signature, "X-Twilio-RequestSid": sid, "Content-Type": FORM}
         target = signed.url.removeprefix("http://127.0.0.1:8101")
         return app.handle(IncomingRequest("POST", target, headers, urlencode(form).encode(), host="127.0.0.1:8101"))
@@ -568,13 +587,33 @@ def test_logs_carry_the_context_but_never_the_secrets(server, caplog):
 # --- manifests ---------------------------------------------------------------------------
 
 MANIFEST_KEYS = {
-    "unique_name", "friendly_name", "description", "type", "extensions", "pricing", "billable_items",
-    "configuration_schema", "request_validation_schema", "response_validation_schema", "endpoint", "runtime_fields",
+    "unique_name",
+    "friendly_name",
+    "description",
+    "type",
+    "extensions",
+    "pricing",
+    "billable_items",
+    "configuration_schema",
+    "request_validation_schema",
+    "response_validation_schema",
+    "endpoint",
+    "runtime_fields",
 }
 ENDPOINT_KEYS = {"url", "method", "format", "params", "auth", "headers", "timeout_ms", "retries", "ttl_ms"}
 PLATFORM_FIELDS = {
-    "request_sid", "unix_timestamp", "primary_address", "secondary_address", "body",
-    "audio_data", "callback_url", "channels", "duration", "format", "media_sid", "size",
+    "request_sid",
+    "unix_timestamp",
+    "primary_address",
+    "secondary_address",
+    "body",
+    "audio_data",
+    "callback_url",
+    "channels",
+    "duration",
+    "format",
+    "media_sid",
+    "size",
 }
 MANIFEST_NAMES = ["anagram", "sentiment", "reputation"]
 TEMPLATE = re.compile(r"\{\{\s*([^{}]+?)\s*\}\}")
@@ -655,6 +694,7 @@ def test_manifest_specifics():
 
 def render(params, fields):
     """Fill the templates as the platform does: every {{field}} replaced by its value as text."""
+
     def text(value):
         return "true" if value is True else "false" if value is False else str(value)
 
@@ -739,7 +779,17 @@ def test_auth_token_sources():
 def test_command_line_waits_for_the_token_file_serves_and_stops(tmp_path, stop_signal):
     token_file = tmp_path / "publisher_auth_token"
     process = subprocess.Popen(
-        [sys.executable, "-m", "publishers", "--host", "127.0.0.1", "--port", "0", "--auth-token-file", str(token_file)],
+        [
+            sys.executable,
+            "-m",
+            "publishers",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--auth-token-file",
+            str(token_file),
+        ],
         cwd=PROJECT_ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -753,7 +803,9 @@ def test_command_line_waits_for_the_token_file_serves_and_stops(tmp_path, stop_s
         url = match.group(1)
         assert requests.get(f"{url}/healthz", timeout=10).json() == {"status": "ok"}
         form = {"e164": "+18778894546"}
-        signed = sign_request("token-from-the-loader", f"{url}/anagram", issued_at=datetime.now(UTC), ttl_ms=5000, form=form)
+        signed = sign_request(
+            "token-from-the-loader", f"{url}/anagram", issued_at=datetime.now(UTC), ttl_ms=5000, form=form
+        )
         assert send("POST", signed.url, signature=signed.signature, form=form).json()["anagrams"][0] == "+18778TWILIO"
         process.send_signal(stop_signal)
         assert process.wait(timeout=15) == 0

@@ -39,10 +39,22 @@ MANIFEST_PATH = Path(__file__).resolve().parents[2] / "publishers" / "manifests"
 RATE = 8000
 FRAME_MS = voice_insights.FRAME_MS
 DTMF = {
-    "1": (697, 1209), "2": (697, 1336), "3": (697, 1477), "A": (697, 1633),
-    "4": (770, 1209), "5": (770, 1336), "6": (770, 1477), "B": (770, 1633),
-    "7": (852, 1209), "8": (852, 1336), "9": (852, 1477), "C": (852, 1633),
-    "*": (941, 1209), "0": (941, 1336), "#": (941, 1477), "D": (941, 1633),
+    "1": (697, 1209),
+    "2": (697, 1336),
+    "3": (697, 1477),
+    "A": (697, 1633),
+    "4": (770, 1209),
+    "5": (770, 1336),
+    "6": (770, 1477),
+    "B": (770, 1633),
+    "7": (852, 1209),
+    "8": (852, 1336),
+    "9": (852, 1477),
+    "C": (852, 1633),
+    "*": (941, 1209),
+    "0": (941, 1336),
+    "#": (941, 1477),
+    "D": (941, 1633),
 }
 
 
@@ -207,7 +219,9 @@ def test_min_silence_fills_short_pauses():
     data = wav_bytes([samples])
     merged = analyse(data)  # default 300 ms: the 100 ms pause is speech
     assert [(s["kind"], s["start_ms"], s["end_ms"]) for s in merged["segments"]] == [
-        ("silence", 0, 200), ("speech", 200, 700), ("silence", 700, 1100),
+        ("silence", 0, 200),
+        ("speech", 200, 700),
+        ("silence", 700, 1100),
     ]
     split = analyse(data, min_silence_ms=50)
     assert [s["kind"] for s in split["segments"]] == ["silence", "speech", "silence", "speech", "silence"]
@@ -351,11 +365,21 @@ def test_multipart_audio_is_kept_byte_for_byte(audio):
     "make, status, code",
     [
         (lambda: encode_multipart({"callback_url": "http://x.test/cb"}), 400, "missing_audio"),
-        (lambda: encode_multipart({}, b"", ), 400, "missing_audio"),
+        (
+            lambda: encode_multipart(
+                {},
+                b"",
+            ),
+            400,
+            "missing_audio",
+        ),
         (lambda: encode_multipart({}, b"RIFF", audio_field="recording"), 400, "missing_audio"),
         (lambda: (b"this is not multipart", "multipart/form-data; boundary=zzz"), 400, "malformed_body"),
         (  # no closing boundary
-            lambda: (b'--zzz\r\nContent-Disposition: form-data; name="a"\r\n\r\nx', "multipart/form-data; boundary=zzz"),
+            lambda: (
+                b'--zzz\r\nContent-Disposition: form-data; name="a"\r\n\r\nx',
+                "multipart/form-data; boundary=zzz",
+            ),
             400,
             "malformed_body",
         ),
@@ -413,7 +437,9 @@ def test_raw_upload_reads_params_from_the_query():
 def platform_signed_url(url, body, *, issued_at=None, ttl_ms=60000, token=TOKEN):
     """What the platform does: append date, TTL and the body's SHA-256 to the URL, sign the URL alone."""
     issued = (issued_at or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    extra = urlencode({"twilio_date": issued, "twilio_ttl": str(ttl_ms), "bodySHA256": hashlib.sha256(body).hexdigest()})
+    extra = urlencode(
+        {"twilio_date": issued, "twilio_ttl": str(ttl_ms), "bodySHA256": hashlib.sha256(body).hexdigest()}
+    )
     signed = url + ("&" if urlsplit(url).query else "?") + extra
     return signed, RequestValidator(token).compute_signature(signed, {})
 
@@ -500,7 +526,9 @@ def params_for(httpserver, **overrides):
     return {name: value for name, value in params.items() if value is not None}
 
 
-def post_recording(server, body, content_type, *, query=None, sid=None, sign=True, url_body=None, token=TOKEN, headers=None):
+def post_recording(
+    server, body, content_type, *, query=None, sid=None, sign=True, url_body=None, token=TOKEN, headers=None
+):
     """POST to /voice-insights signed as the platform does (over `url_body` when given, to tamper)."""
     url = server.url + "/voice-insights" + ("?" + urlencode(query) if query else "")
     all_headers = {
@@ -738,7 +766,9 @@ def test_post_result_stops_retrying_when_the_server_stops(httpserver):
     stop = threading.Event()
     stop.set()
     httpserver.expect_request("/cb").respond_with_data("down", status=500)
-    delivery = callbacks.post_result(httpserver.url_for("/cb"), {}, account_sid=ACCOUNT_SID, auth_token=TOKEN, stop=stop)
+    delivery = callbacks.post_result(
+        httpserver.url_for("/cb"), {}, account_sid=ACCOUNT_SID, auth_token=TOKEN, stop=stop
+    )
     assert delivery.attempts == 1
 
 
@@ -787,6 +817,7 @@ def test_saturated_pool_answers_503_and_recovers(httpserver):
     route = Route("POST", slow_handler, audio_field="audio")
     app = PublisherApp(auth_token=TOKEN, routes={"/voice-insights": route}, background_workers=1, background_queue=1)
     try:
+
         def request(media_sid, sid):
             fields = {"callback_url": httpserver.url_for("/cb"), "media_sid": media_sid}
             body, content_type = encode_multipart(fields, b"RIFF")

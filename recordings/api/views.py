@@ -37,8 +37,10 @@ class RecordingUpload(AccountAPIView):
     """POST /sandbox/v1/Recordings: a WAV in the `Audio` field becomes a Recording."""
 
     @operation(
-        "CreateRecording", "Upload a WAV as a recording; each add-on with `recordings` on gets a result.",
-        SANDBOX, {201: resource("The recording.", RECORDING)},
+        "CreateRecording",
+        "Upload a WAV as a recording; each add-on with `recordings` on gets a result.",
+        SANDBOX,
+        {201: resource("The recording.", RECORDING)},
         body={
             MULTIPART: {
                 "type": "object",
@@ -46,7 +48,8 @@ class RecordingUpload(AccountAPIView):
                 "properties": {"Audio": {"type": "string", "format": "binary", "description": "A WAV file."}},
             }
         },
-        body_required=True, errors=(400, 413, 415),
+        body_required=True,
+        errors=(400, 413, 415),
     )
     def post(self, request):
         recording = services.create_recording(account=self.account, audio=request.FILES.get("Audio"))
@@ -60,9 +63,12 @@ class RecordingView(Account2010APIView):
 
 class RecordingList(RecordingView):
     @operation(
-        "ListRecording", "Your recordings.", API_2010,
+        "ListRecording",
+        "Your recordings.",
+        API_2010,
         {200: ("A page of recordings.", v2010_page("recordings", ref(RECORDING)))},
-        parameters=(ACCOUNT_SID, *RECORDING_FILTERS, *PAGING), errors=(400, 404),
+        parameters=(ACCOUNT_SID, *RECORDING_FILTERS, *PAGING),
+        errors=(400, 404),
     )
     def get(self, request, account_sid):
         query = request.query_params
@@ -86,15 +92,23 @@ class RecordingList(RecordingView):
 
 class RecordingDetail(RecordingView):
     @operation(
-        "FetchRecording", "One recording.", API_2010, {200: resource("The recording.", RECORDING)},
-        parameters=(ACCOUNT_SID, path_sid("sid", "RE", "Recording")), errors=(404,),
+        "FetchRecording",
+        "One recording.",
+        API_2010,
+        {200: resource("The recording.", RECORDING)},
+        parameters=(ACCOUNT_SID, path_sid("sid", "RE", "Recording")),
+        errors=(404,),
     )
     def get(self, request, account_sid, sid):
         return Response(serializers.recording(self.recording(sid)))
 
     @operation(
-        "DeleteRecording", "Delete a recording, its results and payloads.", API_2010, DELETED,
-        parameters=(ACCOUNT_SID, path_sid("sid", "RE", "Recording")), errors=(404,),
+        "DeleteRecording",
+        "Delete a recording, its results and payloads.",
+        API_2010,
+        DELETED,
+        parameters=(ACCOUNT_SID, path_sid("sid", "RE", "Recording")),
+        errors=(404,),
     )
     def delete(self, request, account_sid, sid):
         services.delete_recording(recording=self.recording(sid))
@@ -103,20 +117,28 @@ class RecordingDetail(RecordingView):
 
 class RecordingMedia(RecordingView):
     @operation(
-        "FetchRecordingMedia", "A recording's audio.", API_2010,
+        "FetchRecordingMedia",
+        "A recording's audio.",
+        API_2010,
         {(200, "audio/x-wav"): ("The WAV, as uploaded.", {"type": "string", "format": "binary"})},
-        parameters=(ACCOUNT_SID, path_sid("sid", "RE", "Recording")), errors=(404,),
+        parameters=(ACCOUNT_SID, path_sid("sid", "RE", "Recording")),
+        errors=(404,),
     )
     def get(self, request, account_sid, sid):
         recording = self.recording(sid)
-        return FileResponse(recording.audio.open("rb"), content_type=recording.mimetype, filename=f"{recording.sid}.wav")
+        return FileResponse(
+            recording.audio.open("rb"), content_type=recording.mimetype, filename=f"{recording.sid}.wav"
+        )
 
 
 class AddOnResultList(RecordingView):
     @operation(
-        "ListRecordingAddOnResult", "The add-on results of a recording.", API_2010,
+        "ListRecordingAddOnResult",
+        "The add-on results of a recording.",
+        API_2010,
         {200: ("A page of results.", v2010_page("add_on_results", ref(RESULT)))},
-        parameters=(*RECORDING_PATH, *PAGING), errors=(400, 404),
+        parameters=(*RECORDING_PATH, *PAGING),
+        errors=(400, 404),
     )
     def get(self, request, account_sid, reference_sid):
         recording = self.recording(reference_sid)
@@ -136,15 +158,23 @@ class AddOnResultDetail(RecordingView):
         return selectors.result(self.recording(reference_sid), self.path_sid(sid, "XR"))
 
     @operation(
-        "FetchRecordingAddOnResult", "One add-on result.", API_2010, {200: resource("The result.", RESULT)},
-        parameters=(*RECORDING_PATH, path_sid("sid", "XR", "AddOnResult")), errors=(404,),
+        "FetchRecordingAddOnResult",
+        "One add-on result.",
+        API_2010,
+        {200: resource("The result.", RESULT)},
+        parameters=(*RECORDING_PATH, path_sid("sid", "XR", "AddOnResult")),
+        errors=(404,),
     )
     def get(self, request, account_sid, reference_sid, sid):
         return Response(serializers.add_on_result(self.result(reference_sid, sid)))
 
     @operation(
-        "DeleteRecordingAddOnResult", "Delete an add-on result and its payloads.", API_2010, DELETED,
-        parameters=(*RECORDING_PATH, path_sid("sid", "XR", "AddOnResult")), errors=(404,),
+        "DeleteRecordingAddOnResult",
+        "Delete an add-on result and its payloads.",
+        API_2010,
+        DELETED,
+        parameters=(*RECORDING_PATH, path_sid("sid", "XR", "AddOnResult")),
+        errors=(404,),
     )
     def delete(self, request, account_sid, reference_sid, sid):
         services.delete_result(result=self.result(reference_sid, sid))
@@ -161,9 +191,12 @@ class PayloadView(RecordingView):
 
 class PayloadList(PayloadView):
     @operation(
-        "ListRecordingAddOnResultPayload", "The payloads of an add-on result.", API_2010,
+        "ListRecordingAddOnResultPayload",
+        "The payloads of an add-on result.",
+        API_2010,
         {200: ("A page of payloads.", v2010_page("payloads", ref(PAYLOAD)))},
-        parameters=(*RESULT_PATH, *PAGING), errors=(400, 404),
+        parameters=(*RESULT_PATH, *PAGING),
+        errors=(400, 404),
     )
     def get(self, request, account_sid, reference_sid, result_sid):
         result = self.result(reference_sid, result_sid)
@@ -180,15 +213,23 @@ class PayloadList(PayloadView):
 
 class PayloadDetail(PayloadView):
     @operation(
-        "FetchRecordingAddOnResultPayload", "One payload.", API_2010, {200: resource("The payload.", PAYLOAD)},
-        parameters=(*RESULT_PATH, path_sid("sid", "XH", "Payload")), errors=(404,),
+        "FetchRecordingAddOnResultPayload",
+        "One payload.",
+        API_2010,
+        {200: resource("The payload.", PAYLOAD)},
+        parameters=(*RESULT_PATH, path_sid("sid", "XH", "Payload")),
+        errors=(404,),
     )
     def get(self, request, account_sid, reference_sid, result_sid, sid):
         return Response(serializers.payload(self.payload(reference_sid, result_sid, sid)))
 
     @operation(
-        "DeleteRecordingAddOnResultPayload", "Delete a payload.", API_2010, DELETED,
-        parameters=(*RESULT_PATH, path_sid("sid", "XH", "Payload")), errors=(404,),
+        "DeleteRecordingAddOnResultPayload",
+        "Delete a payload.",
+        API_2010,
+        DELETED,
+        parameters=(*RESULT_PATH, path_sid("sid", "XH", "Payload")),
+        errors=(404,),
     )
     def delete(self, request, account_sid, reference_sid, result_sid, sid):
         services.delete_payload(payload=self.payload(reference_sid, result_sid, sid))
@@ -199,9 +240,12 @@ class PayloadData(PayloadView):
     """307 with `redirect_to`: a signed URL on our server that serves the stored payload."""
 
     @operation(
-        "FetchRecordingAddOnResultPayloadData", "Where to download a payload's data.", API_2010,
+        "FetchRecordingAddOnResultPayloadData",
+        "Where to download a payload's data.",
+        API_2010,
         {307: resource("Redirect to a signed URL that expires.", PAYLOAD_DATA)},
-        parameters=(*RESULT_PATH, path_sid("sid", "XH", "Payload")), errors=(404,),
+        parameters=(*RESULT_PATH, path_sid("sid", "XH", "Payload")),
+        errors=(404,),
     )
     def get(self, request, account_sid, reference_sid, result_sid, sid):
         url = payload_download_url(self.payload(reference_sid, result_sid, sid))

@@ -4,16 +4,15 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0002_indexes_for_every_filter'),
-        ('addons', '0004_indexes_for_every_filter'),
-        ('recordings', '0002_sweep_schedule'),
+        ("accounts", "0002_indexes_for_every_filter"),
+        ("addons", "0004_indexes_for_every_filter"),
+        ("recordings", "0002_sweep_schedule"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='addonresult',
-            index=models.Index(fields=['status', 'date_deadline'], name='xr_status_deadline'),
+            model_name="addonresult",
+            index=models.Index(fields=["status", "date_deadline"], name="xr_status_deadline"),
         ),
     ]

@@ -17,26 +17,36 @@ def from_the_flag(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0003_auth_token_rotation'),
-        ('addons', '0005_seal_publisher_credentials'),
-        ('recordings', '0003_indexes_for_every_filter'),
+        ("accounts", "0003_auth_token_rotation"),
+        ("addons", "0005_seal_publisher_credentials"),
+        ("recordings", "0003_indexes_for_every_filter"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='addonresult',
-            name='customer_notification',
-            field=models.CharField(blank=True, choices=[('', 'not yet due'), ('pending', 'Pending'), ('delivered', 'Delivered'), ('undeliverable', 'Undeliverable'), ('not_requested', 'Not Requested')], default='', max_length=16),
+            model_name="addonresult",
+            name="customer_notification",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("", "not yet due"),
+                    ("pending", "Pending"),
+                    ("delivered", "Delivered"),
+                    ("undeliverable", "Undeliverable"),
+                    ("not_requested", "Not Requested"),
+                ],
+                default="",
+                max_length=16,
+            ),
         ),
         migrations.RunPython(from_the_flag, migrations.RunPython.noop),
         migrations.RemoveField(
-            model_name='addonresult',
-            name='customer_notified',
+            model_name="addonresult",
+            name="customer_notified",
         ),
         migrations.AddIndex(
-            model_name='addonresult',
-            index=models.Index(fields=['customer_notification', 'date_completed'], name='xr_notification_completed'),
+            model_name="addonresult",
+            index=models.Index(fields=["customer_notification", "date_completed"], name="xr_notification_completed"),
         ),
     ]

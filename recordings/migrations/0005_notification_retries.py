@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('recordings', '0004_customer_notification_state'),
+        ("recordings", "0004_customer_notification_state"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='addonresult',
-            name='date_notify_due',
+            model_name="addonresult",
+            name="date_notify_due",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='addonresult',
-            name='notify_attempts',
+            model_name="addonresult",
+            name="notify_attempts",
             field=models.PositiveSmallIntegerField(default=0),
         ),
     ]

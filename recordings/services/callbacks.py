@@ -7,20 +7,20 @@ import tempfile
 from django.conf import settings
 from django.core.files import File
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
+from addons.contract import PricingModel
+from billing import services as billing
 from invocation import outcomes, transport
 from invocation.verdict import Verdict, judge
-from billing import services as billing
+from marketplace import codes
 from marketplace.api.formats import absolute_url
 from marketplace.errors import MarketplaceError, NotFound
 from recordings import queue
 from recordings.downloads import safe_content_type
 from recordings.models import AddOnResult, Payload
 from recordings.services.results import OPEN, claim_free, fail, hold_key, removed_unless_committed, still_open
-from django.urls import reverse
-from addons.contract import PricingModel
-from marketplace import codes
 
 CHUNK = 1024 * 1024
 
@@ -48,9 +48,11 @@ def receive_callback(*, result_sid, token, principal, body, content_type):
     # Bytes: compare_digest refuses str with non-ASCII characters (a garbled token is a 404).
     if not hmac.compare_digest(callback_token(result_sid).encode(), token.encode("utf-8", "surrogatepass")):
         raise NotFound("The requested resource was not found")
-    result = AddOnResult.objects.select_related("listing", "installation__version", "recording").filter(
-        sid=result_sid
-    ).first()
+    result = (
+        AddOnResult.objects.select_related("listing", "installation__version", "recording")
+        .filter(sid=result_sid)
+        .first()
+    )
     if result is None:
         raise NotFound("The requested resource was not found")
     if principal.account.id != result.listing.publisher_id:
@@ -79,7 +81,9 @@ def receive_callback(*, result_sid, token, principal, body, content_type):
                     claim=claim,
                 )
             raise CallbackRefused(
-                f"The result is larger than {settings.CALLBACK_MAX_BYTES} bytes", code=outcomes.TOO_LARGE.code, status=413
+                f"The result is larger than {settings.CALLBACK_MAX_BYTES} bytes",
+                code=outcomes.TOO_LARGE.code,
+                status=413,
             )
         verdict = _check_result(spool, size, result)
         spool.seek(0)
@@ -92,8 +96,10 @@ def receive_callback(*, result_sid, token, principal, body, content_type):
         with removed_unless_committed(payload.data), transaction.atomic():
             payload.data.save(payload.sid, File(spool), save=False)
             payload.save()
-            moved = _complete(result, claim) if verdict.successful else fail(
-                result.sid, verdict.outcome.code, verdict.message, claim=claim
+            moved = (
+                _complete(result, claim)
+                if verdict.successful
+                else fail(result.sid, verdict.outcome.code, verdict.message, claim=claim)
             )
             if not moved:  # this claim went stale and another callback (or the sweep) took over
                 raise CallbackRefused("The callback URL has already been used", code=codes.CONFLICT, status=409)

@@ -13,15 +13,14 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.selectors import may_act
-from invocation import circuit, engine, outcomes
-from invocation.verdict import Verdict, judge
-from invocation import records
+from addons.contract import PricingModel
 from billing import services as billing
+from invocation import circuit, engine, outcomes, records
+from invocation.verdict import Verdict, judge
 from marketplace import outages
 from recordings.models import AddOnResult
 from recordings.services.callbacks import callback_url
 from recordings.services.results import INTEGRATION_POINT, fail, hold_key, time_allowed
-from addons.contract import PricingModel
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +74,10 @@ def deliver_to_publisher(*, result_sid):
     if call.request is None:  # its circuit is open, or its inputs do not meet the request schema
         return _finish(result, verdict)
     logger.info(
-        "recording %s sent to %s: %s", recording.sid, installation.unique_name, verdict.outcome.name,
+        "recording %s sent to %s: %s",
+        recording.sid,
+        installation.unique_name,
+        verdict.outcome.name,
         extra={"request_sid": result.sid},
     )
     pending = records.Pending(
@@ -124,7 +126,9 @@ def _wait_for_the_publishers_next_window(result, wait_s):
         date_dispatched=now - timedelta(seconds=settings.DISPATCH_LEASE_S - wait_s),
         date_deadline=now + timedelta(seconds=wait_s) + time_allowed(result.recording),
     )
-    logger.info("result %s waits %.1f s for its publisher's rate limit", result.sid, wait_s, extra={"request_sid": result.sid})
+    logger.info(
+        "result %s waits %.1f s for its publisher's rate limit", result.sid, wait_s, extra={"request_sid": result.sid}
+    )
 
 
 def _hold_estimated_cost(result, installation):

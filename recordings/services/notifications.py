@@ -9,12 +9,11 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.selectors import may_act
-from invocation import outcomes
 from addons.services import notifications
-from marketplace import inflight
+from invocation import outcomes
+from marketplace import codes, inflight
 from recordings import notify, queue
 from recordings.models import AddOnResult
-from marketplace import codes
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +65,11 @@ def notify_customer(*, result_sid):
         )
         return True
     logger.warning(
-        "result %s: callback attempt %d to %s failed: %s", result.sid, attempts, url, outcome["error"],
+        "result %s: callback attempt %d to %s failed: %s",
+        result.sid,
+        attempts,
+        url,
+        outcome["error"],
         extra={"request_sid": result.sid},
     )
     pauses = settings.NOTIFY_BACKOFF_S

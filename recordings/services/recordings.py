@@ -20,9 +20,7 @@ def create_recording(*, account, audio):
     if audio is None:
         raise InvalidParameter("Required parameter 'Audio' is missing: upload the WAV file as 'Audio'", param="Audio")
     if audio.size > settings.RECORDING_MAX_BYTES:
-        raise InvalidParameter(
-            f"Parameter 'Audio' is larger than {settings.RECORDING_MAX_BYTES} bytes", param="Audio"
-        )
+        raise InvalidParameter(f"Parameter 'Audio' is larger than {settings.RECORDING_MAX_BYTES} bytes", param="Audio")
     info = read_wav(audio)
     recording = Recording(
         account=account,
@@ -45,9 +43,7 @@ def _queue_results(recording):
     enabled = InstalledExtension.objects.filter(extension__unique_name=INTEGRATION_POINT, enabled=True).values(
         "installation_id"
     )
-    installations = InstalledAddOn.objects.filter(account=recording.account, id__in=enabled).select_related(
-        "listing"
-    )
+    installations = InstalledAddOn.objects.filter(account=recording.account, id__in=enabled).select_related("listing")
     deadline = timezone.now() + time_allowed(recording)
     results = [
         AddOnResult(

@@ -62,5 +62,8 @@ def test_a_param_named_like_audio_field_must_be_the_audio():
     with pytest.raises(InvalidManifest) as caught:
         validate_manifest(manifest)
     assert [(p["path"], p["message"]) for p in caught.value.details] == [
-        ("$.endpoint.params.audio", "param 'audio' is the audio part (audio_field): leave it out, or give it the value {{audio_data}}")
+        (
+            "$.endpoint.params.audio",
+            "param 'audio' is the audio part (audio_field): leave it out, or give it the value {{audio_data}}",
+        )
     ]

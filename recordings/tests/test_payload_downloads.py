@@ -12,6 +12,7 @@ from recordings.downloads import OCTET_STREAM, safe_content_type
 from recordings.models import Payload
 from tests.fixtures.payloads import SCRIPT_BODY
 
+
 def download(api, base):
     payload = Payload.objects.get()
     data = api.get(f"{base}/Payloads/{payload.sid}/Data.json")

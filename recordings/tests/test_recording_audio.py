@@ -14,8 +14,8 @@ from addons.services import import_listing
 from addons.tests.factories import install
 from billing.models import Balance, BillingEvent, Hold
 from recordings.models import AddOnResult, Recording
-from tests.recording_helpers import recording_manifest
 from tests.fixtures.core import console_client
+from tests.recording_helpers import recording_manifest
 
 pytestmark = pytest.mark.money
 
@@ -28,9 +28,13 @@ def chunk(chunk_id, body, size=None):
 def fmt(rate=8000, channels=1, bits=16, tag=1, block_align=None, byte_rate=None, size=None):
     frame = channels * bits // 8
     body = struct.pack(
-        "<HHIIHH", tag, channels, rate % 2**32,
+        "<HHIIHH",
+        tag,
+        channels,
+        rate % 2**32,
         (rate * frame if byte_rate is None else byte_rate) % 2**32,
-        (frame if block_align is None else block_align) % 2**16, bits,
+        (frame if block_align is None else block_align) % 2**16,
+        bits,
     )
     return chunk(b"fmt ", body + b"\0" * ((size or 16) - 16), size)
 
@@ -51,7 +55,9 @@ MINUTE = pcm(60)
 def recording_add_on(api, publisher, httpserver):
     """A per-minute recording add-on, so a refused upload shows it holds and bills nothing."""
     httpserver.expect_request("/rec").respond_with_data("", status=202)
-    listing = import_listing(manifest=recording_manifest(httpserver.url_for("/rec")), publisher=publisher, state="active").listing
+    listing = import_listing(
+        manifest=recording_manifest(httpserver.url_for("/rec")), publisher=publisher, state="active"
+    ).listing
     install(api, listing, configuration=None)
     return httpserver
 
@@ -97,20 +103,30 @@ HOSTILE = [
         id="claims-60-s-carries-1-s",
     ),
     pytest.param(wav(fmt(rate=0), chunk(b"data", pcm(1))), "its sample rate is 0 Hz", id="rate-0"),
-    pytest.param(wav(fmt(rate=2**32 - 1), chunk(b"data", pcm(1))), "its sample rate is 4294967295 Hz", id="rate-2^32-1"),
+    pytest.param(
+        wav(fmt(rate=2**32 - 1), chunk(b"data", pcm(1))), "its sample rate is 4294967295 Hz", id="rate-2^32-1"
+    ),
     pytest.param(wav(fmt(channels=0), chunk(b"data", pcm(1))), "it has 0 channels", id="channels-0"),
     pytest.param(wav(fmt(channels=65535), chunk(b"data", pcm(1))), "it has 65535 channels", id="channels-65535"),
     pytest.param(wav(fmt(bits=12), chunk(b"data", pcm(1))), "12-bit samples do not fit its format", id="bits-12"),
     pytest.param(wav(fmt(bits=0), chunk(b"data", pcm(1))), "0-bit samples", id="bits-0"),
     pytest.param(wav(fmt(tag=85), chunk(b"data", pcm(1))), "its audio format 85 is not PCM", id="mp3-in-wav"),
     pytest.param(
-        wav(fmt(block_align=1), chunk(b"data", pcm(1))), "its block align 1 and byte rate 16000 contradict", id="block-align"
+        wav(fmt(block_align=1), chunk(b"data", pcm(1))),
+        "its block align 1 and byte rate 16000 contradict",
+        id="block-align",
     ),
     pytest.param(
         wav(fmt(byte_rate=1), chunk(b"data", pcm(1))), "its block align 2 and byte rate 1 contradict", id="byte-rate"
     ),
-    pytest.param(wav(fmt(), chunk(b"data", pcm(1)))[:20], "the file is cut short: its RIFF header claims 16044", id="truncated-header"),
-    pytest.param(wav(fmt(), chunk(b"data", pcm(1)), riff_size=22)[:30], "the file ends inside its fmt chunk", id="truncated-fmt"),
+    pytest.param(
+        wav(fmt(), chunk(b"data", pcm(1)))[:20],
+        "the file is cut short: its RIFF header claims 16044",
+        id="truncated-header",
+    ),
+    pytest.param(
+        wav(fmt(), chunk(b"data", pcm(1)), riff_size=22)[:30], "the file ends inside its fmt chunk", id="truncated-fmt"
+    ),
     pytest.param(b"RIFF", "the file ends inside its RIFF header", id="four-bytes"),
     pytest.param(wav(fmt(size=17), chunk(b"data", pcm(1))), "its fmt chunk is 17 bytes", id="odd-fmt-size"),
     pytest.param(
@@ -157,12 +173,13 @@ GOOD = [
     pytest.param(
         wav(fmt(), chunk(b"LIST", b"INFOodd"), chunk(b"data", pcm(2))), 2000, 1, 8000, id="odd-list-chunk-padded"
     ),
-    pytest.param(
-        wav(fmt(bits=8), chunk(b"data", b"\x80" * 8001)), 1000, 1, 8000, id="odd-data-chunk-padded"
-    ),
+    pytest.param(wav(fmt(bits=8), chunk(b"data", b"\x80" * 8001)), 1000, 1, 8000, id="odd-data-chunk-padded"),
     pytest.param(
         wav(fmt(rate=16000, channels=2), chunk(b"data", pcm(1.5, rate=16000, channels=2)), chunk(b"LIST", b"INFOtags")),
-        1500, 2, 16000, id="trailing-list-chunk",
+        1500,
+        2,
+        16000,
+        id="trailing-list-chunk",
     ),
     pytest.param(wav(fmt(size=18), chunk(b"data", pcm(3))), 3000, 1, 8000, id="fmt-of-18-bytes"),
     pytest.param(
@@ -177,7 +194,10 @@ def test_the_duration_comes_from_the_audio_received(upload, recording_add_on, au
     assert reply.status_code == 201, reply.json()
     recording = Recording.objects.get()
     assert (recording.duration_ms, recording.channels, recording.sample_rate, recording.size) == (
-        duration_ms, channels, rate, len(audio),
+        duration_ms,
+        channels,
+        rate,
+        len(audio),
     )
     # and the hold for the per-minute add-on is what that duration costs (0.01 a started minute)
     minutes = -(-duration_ms // 60000)

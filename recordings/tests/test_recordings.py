@@ -9,14 +9,13 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
+from django.utils import timezone
 from twilio.request_validator import RequestValidator
 from werkzeug import Response
 
-from django.utils import timezone
-
+from accounts.api.auth import authenticate_credentials
 from addons.models import Invocation, Notification
 from billing.models import BillingEvent
-from accounts.api.auth import authenticate_credentials
 from recordings import services
 from recordings.models import AddOnResult, Payload, Recording
 from tests.recording_helpers import recording_manifest, wav_bytes
@@ -32,7 +31,11 @@ def test_upload_reads_the_audio_and_queues_a_result_the_publisher_accepts(
     body = reply.json()
     assert body["sid"].startswith("RE") and body["duration"] == "3" and body["channels"] == 2
     recording = Recording.objects.get(sid=body["sid"])
-    assert (recording.duration_ms, recording.sample_rate, recording.size) == (2500, 8000, len(wav_bytes(2.5, channels=2)))
+    assert (recording.duration_ms, recording.sample_rate, recording.size) == (
+        2500,
+        8000,
+        len(wav_bytes(2.5, channels=2)),
+    )
 
     result = AddOnResult.objects.get(recording=recording)
     assert result.status == "processing" and result.installation_sid == installed["sid"]
@@ -98,12 +101,16 @@ def test_a_callback_with_wrong_credentials_changes_nothing(
     recording_add_on(publisher_server((202, "")).url)
     upload()
     result = AddOnResult.objects.get()
-    reply = post_callback(services.callback_url(result.sid), publisher, {"transcript": "x"}, username=username, password=password)
+    reply = post_callback(
+        services.callback_url(result.sid), publisher, {"transcript": "x"}, username=username, password=password
+    )
     assert reply.status_code == 401 and reply.json()["code"] == 20003
     assert AddOnResult.objects.get().status == "processing" and Payload.objects.count() == 0
 
 
-def test_a_callback_by_another_account_is_refused(customer, publisher, publisher_server, recording_add_on, upload, post_callback):
+def test_a_callback_by_another_account_is_refused(
+    customer, publisher, publisher_server, recording_add_on, upload, post_callback
+):
     recording_add_on(publisher_server((202, "")).url)
     upload()
     result = AddOnResult.objects.get()
@@ -135,7 +142,9 @@ def test_a_late_callback_is_refused_and_the_result_failed_unbilled(
     assert Payload.objects.count() == 0
 
 
-def test_the_overdue_sweep_fails_silent_results(publisher, publisher_server, recording_add_on, upload, django_capture_on_commit_callbacks):
+def test_the_overdue_sweep_fails_silent_results(
+    publisher, publisher_server, recording_add_on, upload, django_capture_on_commit_callbacks
+):
     recording_add_on(publisher_server((202, "")).url)
     upload()
     result = AddOnResult.objects.get()
@@ -176,7 +185,9 @@ def test_the_overdue_sweep_fails_a_result_whose_callback_never_finished(
     recording_add_on(publisher_server((202, "")).url)
     upload()
     result = AddOnResult.objects.get()
-    AddOnResult.objects.filter(pk=result.pk).update(date_deadline=result.date_created, callback_claimed_at=timezone.now())
+    AddOnResult.objects.filter(pk=result.pk).update(
+        date_deadline=result.date_created, callback_claimed_at=timezone.now()
+    )
     assert services.fail_overdue_results() == 0  # a callback is still streaming its result
     AddOnResult.objects.filter(pk=result.pk).update(callback_claimed_at=stale_claim(settings))
     with django_capture_on_commit_callbacks(execute=True):
@@ -219,7 +230,9 @@ def test_a_notification_whose_task_was_lost_is_sent_by_the_sweep(
     settings, publisher, publisher_server, recording_add_on, upload, httpserver, django_capture_on_commit_callbacks
 ):
     told = []
-    httpserver.expect_request("/told").respond_with_handler(lambda r: told.append(r.form["AddOnResultSid"]) or Response("ok"))
+    httpserver.expect_request("/told").respond_with_handler(
+        lambda r: told.append(r.form["AddOnResultSid"]) or Response("ok")
+    )
     recording_add_on(publisher_server((202, "")).url, configuration={"callback_url": httpserver.url_for("/told")})
     upload()
     result = AddOnResult.objects.get()
@@ -298,7 +311,9 @@ def test_a_bad_result_fails_but_is_kept_for_inspection(
     ],
     ids=["200-with-body", "200-error-object", "4xx", "5xx-then-202", "204", "5xx-always"],
 )
-def test_how_the_publisher_answers_the_audio(publisher_server, recording_add_on, upload, answers, attempts, status, code):
+def test_how_the_publisher_answers_the_audio(
+    publisher_server, recording_add_on, upload, answers, attempts, status, code
+):
     server = publisher_server(*answers)
     recording_add_on(server.url)
     upload()
@@ -360,7 +375,9 @@ def test_the_customer_is_told_of_failures_and_retried(customer, publisher_server
     assert services.renotify_lost_notifications() == 0
 
 
-def test_an_undeliverable_notification_becomes_an_alert(customer, publisher_server, recording_add_on, upload, httpserver):
+def test_an_undeliverable_notification_becomes_an_alert(
+    customer, publisher_server, recording_add_on, upload, httpserver
+):
     httpserver.expect_request("/told").respond_with_data("down", status=503)
     recording_add_on(publisher_server((400, "")).url, configuration={"callback_url": httpserver.url_for("/told")})
     upload()
@@ -421,7 +438,12 @@ def test_recordings_read_api_media_and_delete(api, customer, other_api, other_cu
     assert media.status_code == 200 and b"".join(media.streaming_content) == wav_bytes(1.0)
     theirs = f"/2010-04-01/Accounts/{other_customer.sid}/Recordings/{sid}.json"
     assert other_api.get(theirs).status_code == 404
-    assert other_api.client.get(f"/2010-04-01/Accounts/{other_customer.sid}/Recordings/{sid}.wav", **other_api.headers).status_code == 404
+    assert (
+        other_api.client.get(
+            f"/2010-04-01/Accounts/{other_customer.sid}/Recordings/{sid}.wav", **other_api.headers
+        ).status_code
+        == 404
+    )
     assert api.delete(f"{base}/{sid}.json").status_code == 204
     assert api.get(f"{base}/{sid}.json").status_code == 404
     assert Recording.objects.count() == 0
@@ -444,7 +466,9 @@ def test_a_payload_download_link_expires_and_cannot_be_forged(
     assert client.get(link).status_code == 404
 
 
-def test_results_and_payloads_can_be_deleted(api, customer, publisher, publisher_server, recording_add_on, upload, post_callback):
+def test_results_and_payloads_can_be_deleted(
+    api, customer, publisher, publisher_server, recording_add_on, upload, post_callback
+):
     recording_add_on(publisher_server((202, "")).url)
     sid = upload().json()["sid"]
     result = AddOnResult.objects.get()
@@ -457,7 +481,9 @@ def test_results_and_payloads_can_be_deleted(api, customer, publisher, publisher
     assert api.get(f"{base}.json").status_code == 404
 
 
-def test_only_enabled_recording_extensions_get_results(api, publisher_server, recording_add_on, upload, bundled_listing):
+def test_only_enabled_recording_extensions_get_results(
+    api, publisher_server, recording_add_on, upload, bundled_listing
+):
     installed = recording_add_on(publisher_server((202, "")).url)
     path = f"/v1/InstalledAddOns/{installed['sid']}/Extensions"
     extension = api.get(path).json()["extensions"][0]

@@ -21,7 +21,9 @@ SUBSET = "twilio_api_v2010.subset.json"
 def upstream(repo, name):
     return subprocess.run(
         ["git", f"--git-dir={git_dir(repo)}", "show", f"HEAD:spec/json/{name}"],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
 
 
@@ -43,7 +45,10 @@ def refs(node):
 
 def subset(full, paths):
     document = dict(full)
-    document["info"] = {**full["info"], "description": full["info"]["description"] + " (subset: paths used by the marketplace)"}
+    document["info"] = {
+        **full["info"],
+        "description": full["info"]["description"] + " (subset: paths used by the marketplace)",
+    }
     document["paths"] = {path: full["paths"][path] for path in full["paths"] if path in paths}
     schemas, pending = {}, list(refs(document["paths"]))
     while pending:

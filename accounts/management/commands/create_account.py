@@ -20,4 +20,3 @@ class Command(BaseCommand):
         else:
             kind = "publisher account" if publisher else "account"
             self.stdout.write(f"Created {kind} {account.sid}\nAuth token: {account.auth_token}")
-

@@ -27,7 +27,19 @@ class Command(BaseCommand):
         found.refresh_from_db()
         expires = found.secondary_auth_token_expires
         if options["json"]:
-            self.stdout.write(json.dumps({"sid": found.sid, "auth_token": token, "previous_token_expires": expires.isoformat() if expires else None}))
+            self.stdout.write(
+                json.dumps(
+                    {
+                        "sid": found.sid,
+                        "auth_token": token,
+                        "previous_token_expires": expires.isoformat() if expires else None,
+                    }
+                )
+            )
         else:
             self.stdout.write(f"New auth token for {found.sid}: {token}")
-            self.stdout.write(f"The previous token works until {expires:%Y-%m-%d %H:%M} UTC" if expires else "The previous token no longer works")
+            self.stdout.write(
+                f"The previous token works until {expires:%Y-%m-%d %H:%M} UTC"
+                if expires
+                else "The previous token no longer works"
+            )
