@@ -16,7 +16,7 @@ from tests.fixtures import cluster
 
 @pytest.fixture
 def limited(settings):
-    settings.API_RATE_LIMIT = "3/m"
+    settings.API_RATE_LIMIT = "3/h"  # windows are fixed: an hour is never straddled in practice, a minute can be
     cache.clear()
     yield
     cache.clear()
@@ -27,7 +27,7 @@ def test_over_the_limit_is_429_with_retry_after(api, limited):
     reply = api.get("/v1/InstalledAddOns")
     assert reply.status_code == 429
     assert reply.json()["code"] == 20429
-    assert 0 < int(reply.headers["Retry-After"]) <= 60
+    assert 0 < int(reply.headers["Retry-After"]) <= 3600
 
 
 def test_each_account_has_its_own_budget(api, other_api, limited):
@@ -44,7 +44,7 @@ def test_unauthenticated_requests_are_refused_not_counted(anonymous_api, api, li
 
 
 def test_publisher_endpoints_have_their_own_budget(api_for, publisher, listing, settings):
-    settings.PUBLISHER_API_RATE_LIMIT = "2/m"
+    settings.PUBLISHER_API_RATE_LIMIT = "2/h"
     cache.clear()
     client = api_for(publisher)
     assert [client.get("/v1/Listings").status_code for _ in range(2)] == [200, 200]
@@ -55,7 +55,7 @@ def test_publisher_endpoints_have_their_own_budget(api_for, publisher, listing, 
 
 
 def test_concurrent_requests_cannot_slip_past_the_limit(live_server, customer, settings):
-    settings.API_RATE_LIMIT = "10/m"
+    settings.API_RATE_LIMIT = "10/h"
     cache.clear()
     statuses = []
     barrier = threading.Barrier(8)
