@@ -117,12 +117,7 @@ def statement_problems():
         figures = statement_figures(statement.publisher, statement.period)
         fee = money(figures["gross"] * statement.fee_percent / 100)
         expected = {"events": figures["events"], "gross": figures["gross"], "fee": fee, "net": figures["gross"] - fee}
-        for name, value in expected.items():
-            stored = getattr(statement, name)
-            if (stored if name == "events" else _exact(stored)) != value:
-                problems.append(
-                    f"statement {statement.publisher.sid} {statement.period:%Y-%m}: {name} is {stored}, its events make {value}"
-                )
+        problems += _differences(f"statement {statement.publisher.sid}", statement, expected)
     return problems
 
 
@@ -131,12 +126,18 @@ def invoice_problems():
     closed = Invoice.objects.filter(status=Invoice.Status.CLOSED).select_related("account")
     for invoice in closed.iterator():
         figures = invoice_figures(invoice.account, invoice.period)
-        for name in ("events", "charges", "credits", "total"):
-            stored = getattr(invoice, name)
-            if (stored if name == "events" else _exact(stored)) != figures[name]:
-                problems.append(
-                    f"invoice {invoice.account.sid} {invoice.period:%Y-%m}: {name} is {stored}, its events make {figures[name]}"
-                )
+        expected = {name: figures[name] for name in ("events", "charges", "credits", "total")}
+        problems += _differences(f"invoice {invoice.account.sid}", invoice, expected)
+    return problems
+
+
+def _differences(what, document, expected):
+    """A closed month's stored figures against what its events make now, one sentence each."""
+    problems = []
+    for name, value in expected.items():
+        stored = getattr(document, name)
+        if (stored if name == "events" else _exact(stored)) != value:
+            problems.append(f"{what} {document.period:%Y-%m}: {name} is {stored}, its events make {value}")
     return problems
 
 

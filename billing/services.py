@@ -649,20 +649,26 @@ def statement_figures(publisher, period):
     }
 
 
-@transaction.atomic
 def close_statement(*, publisher, period):
     """Write the month's statement and close it; closing twice changes nothing."""
-    period = period.replace(day=1)
-    existing = Statement.objects.select_for_update().filter(publisher=publisher, period=period).first()
-    if existing is not None and existing.status == Statement.Status.CLOSED:
-        return existing
-    figures = statement_figures(publisher, period)
-    statement, _ = Statement.objects.update_or_create(
-        publisher=publisher,
-        period=period,
-        defaults={**figures, "status": Statement.Status.CLOSED, "date_closed": timezone.now()},
+    return _close_month(
+        Statement, owner_field="publisher", owner=publisher, period=period, figures_of=statement_figures
     )
-    return statement
+
+
+@transaction.atomic
+def _close_month(model, *, owner_field, owner, period, figures_of):
+    """A statement's or an invoice's month, computed and closed once: a closed one is kept as
+    it was (a late event changes nothing already closed)."""
+    period = period.replace(day=1)
+    month = {owner_field: owner, "period": period}
+    existing = model.objects.select_for_update().filter(**month).first()
+    if existing is not None and existing.status == model.Status.CLOSED:
+        return existing
+    document, _ = model.objects.update_or_create(
+        **month, defaults={**figures_of(owner, period), "status": model.Status.CLOSED, "date_closed": timezone.now()}
+    )
+    return document
 
 
 def invoice_figures(account, period):
@@ -699,19 +705,9 @@ def invoice_figures(account, period):
     }
 
 
-@transaction.atomic
 def close_invoice(*, account, period):
     """Write the customer's month and close it; closing twice changes nothing."""
-    period = period.replace(day=1)
-    existing = Invoice.objects.select_for_update().filter(account=account, period=period).first()
-    if existing is not None and existing.status == Invoice.Status.CLOSED:
-        return existing
-    invoice, _ = Invoice.objects.update_or_create(
-        account=account,
-        period=period,
-        defaults={**invoice_figures(account, period), "status": Invoice.Status.CLOSED, "date_closed": timezone.now()},
-    )
-    return invoice
+    return _close_month(Invoice, owner_field="account", owner=account, period=period, figures_of=invoice_figures)
 
 
 def _last_month(today):

@@ -190,10 +190,7 @@ def statements(request, account):
 
 @publisher_only
 def statement_csv(request, account, period):
-    try:
-        month = date.fromisoformat(f"{period}-01")
-    except ValueError:
-        raise Http404("No such month")
+    month = _month(period)
     statement = billing_selectors.closed_statement(account, month)
     if statement is not None:  # closed: exactly as it was closed
         figures = {name: getattr(statement, name) for name in ("events", "gross", "fee_percent", "fee", "net", "lines")}
@@ -229,10 +226,7 @@ def invoices(request, account):
 
 @with_account
 def invoice_csv(request, account, period):
-    try:
-        month = date.fromisoformat(f"{period}-01")
-    except ValueError:
-        raise Http404("No such month")
+    month = _month(period)
     invoice = billing_selectors.closed_invoice(account, month)
     if invoice is not None:  # closed: exactly as it was closed
         figures = {name: getattr(invoice, name) for name in ("events", "charges", "credits", "total", "lines")}
@@ -265,6 +259,14 @@ def invoice_csv(request, account, period):
         ["add_on", "publisher", "events", "charges_usd", "credits_usd", "total_usd"],
         rows,
     )
+
+
+def _month(period):
+    """The first day of a `YYYY-MM` path segment, or 404."""
+    try:
+        return date.fromisoformat(f"{period}-01")
+    except ValueError:
+        raise Http404("No such month")
 
 
 def _csv(filename, header, rows):
